@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+pub mod lake;
+
 /// The `nats-server` binary: `$SAFELAKE_NATS_SERVER`, else the one on `PATH`.
 pub fn nats_server_binary() -> PathBuf {
     std::env::var_os("SAFELAKE_NATS_SERVER")

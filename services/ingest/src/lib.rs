@@ -1,0 +1,18 @@
+//! `safelake ingest`: JetStream to the Parquet lake, every event exactly once.
+//!
+//! Workers share one durable pull consumer with explicit acks. Each worker validates what
+//! it receives, appends it to Arrow builders per (family, school, month), and on size or
+//! age commits the batch as Parquet files (see `safelake_lake::commit`) and only then
+//! acks the messages. What is already in the lake is dropped by event id (see
+//! `safelake_lake::index`), so a redelivery or a re-send never becomes a second row.
+
+mod batch;
+mod consumer;
+mod dedupe;
+pub mod metrics;
+mod options;
+mod service;
+mod worker;
+
+pub use options::IngestOptions;
+pub use service::{run, Ingest};

@@ -1,0 +1,59 @@
+//! The ingest's settings and their defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use safelake_bus::NatsOptions;
+use safelake_lake::compact::CompactionPolicy;
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub nats: NatsOptions,
+    pub lake: PathBuf,
+    /// The durable consumer's name; every process with the same name shares the work.
+    pub consumer: String,
+    pub workers: usize,
+    /// Commit when a worker holds this many messages...
+    pub flush_rows: usize,
+    /// ...or this many bytes of payload...
+    pub flush_bytes: usize,
+    /// ...or its oldest message has waited this long.
+    pub flush_age: Duration,
+    /// Unacked messages are redelivered after this; must exceed the time to fill and
+    /// commit a batch.
+    pub ack_wait: Duration,
+    /// Messages per pull request.
+    pub pull_batch: usize,
+    pub compaction: CompactionPolicy,
+    /// How often to look for partitions to compact; `None` turns compaction off.
+    pub compaction_interval: Option<Duration>,
+    /// Where to serve `/metrics`; `None` for no endpoint.
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+impl IngestOptions {
+    /// Defaults that keep data fresh within seconds under light load (age) and files large
+    /// under heavy load (rows, bytes).
+    pub fn new(nats: NatsOptions, lake: impl Into<PathBuf>) -> IngestOptions {
+        IngestOptions {
+            nats,
+            lake: lake.into(),
+            consumer: "ingest".to_string(),
+            workers: 1,
+            flush_rows: 200_000,
+            flush_bytes: 128 << 20,
+            flush_age: Duration::from_secs(2),
+            ack_wait: Duration::from_secs(60),
+            pull_batch: 2_000,
+            compaction: CompactionPolicy::default(),
+            compaction_interval: Some(Duration::from_secs(30)),
+            metrics_addr: None,
+        }
+    }
+
+    /// The consumer must let each worker hold a full batch, with room to spare.
+    pub fn max_ack_pending(&self) -> i64 {
+        (self.workers.max(1) * (self.flush_rows + self.pull_batch) * 2) as i64
+    }
+}

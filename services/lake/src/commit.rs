@@ -1,0 +1,94 @@
+//! Committing a file so that a crash at any moment leaves either the whole file or
+//! nothing: write to a hidden temporary, fsync it, link it to its final name (which fails
+//! rather than overwrite), remove the temporary, fsync the directory.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+/// Rows per row group: large enough for good compression and few footers to read.
+const ROW_GROUP_ROWS: usize = 1_000_000;
+
+fn properties(metadata: Vec<KeyValue>) -> WriterProperties {
+    // zstd level 1: measured as small as level 3 on these events, and 2.3x faster.
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("level 1 is valid")))
+        .set_dictionary_enabled(true)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_key_value_metadata(if metadata.is_empty() { None } else { Some(metadata) })
+        .build()
+}
+
+/// Writes `batches` as one Parquet file named `name` in `dir`, atomically and durably,
+/// and returns its final path (`name` with a `-N` suffix if the name was taken).
+pub fn write_parquet(dir: &Path, name: &str, batches: &[RecordBatch], metadata: Vec<KeyValue>) -> Result<PathBuf> {
+    let schema = batches.first().context("nothing to write")?.schema();
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| -> Result<()> {
+        let file = File::create(&temporary)?;
+        let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties(metadata)))?;
+        for batch in batches {
+            writer.write(batch)?;
+        }
+        let file = writer.into_inner()?;
+        file.sync_all()?;
+        Ok(())
+    })();
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(error.context(format!("writing {}", temporary.display())));
+    }
+    let path = link_unique(&temporary, dir, name)?;
+    std::fs::remove_file(&temporary).with_context(|| format!("removing {}", temporary.display()))?;
+    sync_dir(dir)?;
+    Ok(path)
+}
+
+/// Gives `temporary` its final name without ever replacing a file.
+fn link_unique(temporary: &Path, dir: &Path, name: &str) -> Result<PathBuf> {
+    let stem = name.strip_suffix(".parquet").unwrap_or(name);
+    for n in 0.. {
+        let candidate = if n == 0 { dir.join(name) } else { dir.join(format!("{stem}-{n}.parquet")) };
+        match std::fs::hard_link(temporary, &candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("committing {}", candidate.display())),
+        }
+    }
+    unreachable!("some suffix is free")
+}
+
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing directory {}", dir.display()))
+}
+
+/// Removes temporaries left by a crash mid-write. Only files of this lake's own naming
+/// (`.<name>.<pid>.tmp`) are touched; another live process's temporaries are left alone.
+pub fn remove_stale_temporaries(dir: &Path) -> Result<usize> {
+    let mut removed = 0;
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(0) };
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_suffix(".tmp").and_then(|n| n.rsplit('.').next()) else { continue };
+        let Ok(pid) = pid.parse::<u32>() else { continue };
+        if name.starts_with('.') && (pid == std::process::id() || !process_alive(pid)) {
+            std::fs::remove_file(dir.join(&name))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+fn process_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}

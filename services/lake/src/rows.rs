@@ -1,0 +1,144 @@
+//! Builds a family's Arrow batch from validated events, column by column, following the
+//! table that the contract derives (see `safelake_schemas::arrow`).
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Int32Builder, StringBuilder, StringDictionaryBuilder,
+    TimestampMicrosecondArray, TimestampMicrosecondBuilder, UInt64Builder,
+};
+use arrow::datatypes::Int32Type;
+use arrow::record_batch::RecordBatch;
+use chrono::{DateTime, NaiveDate, Utc};
+use safelake_schemas::arrow::{ColumnKind, FamilyTable};
+use safelake_schemas::validate::parse_time;
+use safelake_schemas::{Family, ValidEvent};
+use serde_json::Value;
+
+enum Column {
+    Text(StringBuilder),
+    Enum(StringDictionaryBuilder<Int32Type>),
+    Timestamp(TimestampMicrosecondBuilder),
+    Date(Date32Builder),
+    Integer(Int32Builder),
+    Boolean(BooleanBuilder),
+}
+
+impl Column {
+    fn new(kind: ColumnKind) -> Column {
+        match kind {
+            ColumnKind::Text => Column::Text(StringBuilder::new()),
+            ColumnKind::Enum => Column::Enum(StringDictionaryBuilder::new()),
+            ColumnKind::Timestamp => Column::Timestamp(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
+            ColumnKind::Date => Column::Date(Date32Builder::new()),
+            ColumnKind::Integer => Column::Integer(Int32Builder::new()),
+            ColumnKind::Boolean => Column::Boolean(BooleanBuilder::new()),
+        }
+    }
+
+    /// Appends a field's value; absent fields (and, defensively, ill-typed ones, which the
+    /// validator has already refused) become nulls.
+    fn append(&mut self, value: Option<&Value>) {
+        match self {
+            Column::Text(b) => b.append_option(value.and_then(Value::as_str)),
+            Column::Enum(b) => match value.and_then(Value::as_str) {
+                Some(s) => {
+                    b.append_value(s);
+                }
+                None => b.append_null(),
+            },
+            Column::Timestamp(b) => b.append_option(value.and_then(parse_time).map(|t| t.timestamp_micros())),
+            Column::Date(b) => b.append_option(value.and_then(Value::as_str).and_then(days_since_epoch)),
+            Column::Integer(b) => b.append_option(value.and_then(Value::as_i64).and_then(|i| i32::try_from(i).ok())),
+            Column::Boolean(b) => b.append_option(value.and_then(Value::as_bool)),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Column::Text(b) => Arc::new(b.finish()),
+            Column::Enum(b) => Arc::new(b.finish()),
+            Column::Timestamp(b) => Arc::new(b.finish()),
+            Column::Date(b) => Arc::new(b.finish()),
+            Column::Integer(b) => Arc::new(b.finish()),
+            Column::Boolean(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+fn days_since_epoch(s: &str) -> Option<i32> {
+    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some((date - NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days() as i32)
+}
+
+/// The rows of one family waiting to be written.
+pub struct FamilyBuilder {
+    table: &'static FamilyTable,
+    id: StringBuilder,
+    source: StringDictionaryBuilder<Int32Type>,
+    event_type: StringDictionaryBuilder<Int32Type>,
+    time: TimestampMicrosecondBuilder,
+    stream_seq: UInt64Builder,
+    content_hash: UInt64Builder,
+    data: Vec<Column>,
+    rows: usize,
+}
+
+impl FamilyBuilder {
+    pub fn new(family: Family) -> FamilyBuilder {
+        let table = FamilyTable::get(family);
+        FamilyBuilder {
+            table,
+            id: StringBuilder::new(),
+            source: StringDictionaryBuilder::new(),
+            event_type: StringDictionaryBuilder::new(),
+            time: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
+            stream_seq: UInt64Builder::new(),
+            content_hash: UInt64Builder::new(),
+            data: table.data_columns.iter().map(|c| Column::new(c.kind)).collect(),
+            rows: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    pub fn append(&mut self, event: &ValidEvent, stream_seq: u64, content_hash: u64) {
+        debug_assert_eq!(event.event_type.family, self.table.family);
+        self.id.append_value(&event.id);
+        self.source.append_value(event.value["source"].as_str().unwrap_or_default());
+        self.event_type.append_value(&event.event_type.name);
+        self.time.append_value(event.time.timestamp_micros());
+        self.stream_seq.append_value(stream_seq);
+        self.content_hash.append_value(content_hash);
+        let data = event.data();
+        for (column, def) in self.data.iter_mut().zip(&self.table.data_columns) {
+            column.append(data.get(&def.name));
+        }
+        self.rows += 1;
+    }
+
+    /// The batch of every row appended so far; the builder is empty afterwards.
+    pub fn finish(&mut self, ingested_at: DateTime<Utc>) -> RecordBatch {
+        let rows = self.rows;
+        self.rows = 0;
+        let ingested: TimestampMicrosecondArray =
+            std::iter::repeat_n(Some(ingested_at.timestamp_micros()), rows).collect();
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(self.id.finish()),
+            Arc::new(self.source.finish()),
+            Arc::new(self.event_type.finish()),
+            Arc::new(self.time.finish()),
+            Arc::new(self.stream_seq.finish()),
+            Arc::new(ingested.with_timezone("UTC")),
+            Arc::new(self.content_hash.finish()),
+        ];
+        columns.extend(self.data.iter_mut().map(Column::finish));
+        RecordBatch::try_new(Arc::clone(&self.table.schema), columns).expect("columns follow the family schema")
+    }
+}

@@ -1,0 +1,79 @@
+//! Reads the lake back the way any Parquet tool would: the live files of every partition,
+//! every column, as JSON-like values that tests compare with what was sent.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+
+use anyhow::Result;
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Int32Type, TimeUnit, TimestampMicrosecondType, UInt64Type};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use safelake_lake::Lake;
+use serde_json::Value;
+
+/// One stored row: column name to value (timestamps as UTC microseconds, dates as days
+/// since 1970, binaries as lossy UTF-8), with the partition columns added.
+pub type Row = BTreeMap<String, Value>;
+
+/// Every row of a table (`filter_events`, `rejects`, ...).
+pub fn rows(lake: &Lake, table: &str) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for dir in lake.partitions(table)? {
+        let partition: Vec<(String, String)> = dir
+            .strip_prefix(lake.root().join(table))?
+            .components()
+            .filter_map(|c| c.as_os_str().to_str()?.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect();
+        for file in Lake::live_files(&dir)? {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&file)?)?.build()?;
+            for batch in reader {
+                let batch = batch?;
+                for i in 0..batch.num_rows() {
+                    let mut row = Row::new();
+                    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+                        row.insert(field.name().clone(), value(column.as_ref(), i));
+                    }
+                    for (k, v) in &partition {
+                        row.insert(k.clone(), Value::from(v.as_str()));
+                    }
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn value(column: &dyn Array, i: usize) -> Value {
+    if column.is_null(i) {
+        return Value::Null;
+    }
+    match column.data_type() {
+        DataType::Utf8 => Value::from(column.as_string::<i32>().value(i)),
+        DataType::Dictionary(_, _) => {
+            let dict = column.as_dictionary::<Int32Type>();
+            let key = dict.keys().value(i) as usize;
+            Value::from(dict.values().as_string::<i32>().value(key))
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            Value::from(column.as_primitive::<TimestampMicrosecondType>().value(i))
+        }
+        DataType::UInt64 => Value::from(column.as_primitive::<UInt64Type>().value(i)),
+        DataType::Int32 => Value::from(column.as_primitive::<Int32Type>().value(i)),
+        DataType::Date32 => Value::from(column.as_primitive::<arrow::datatypes::Date32Type>().value(i)),
+        DataType::Boolean => Value::from(column.as_boolean().value(i)),
+        DataType::Binary => Value::from(String::from_utf8_lossy(column.as_binary::<i32>().value(i)).into_owned()),
+        other => Value::from(format!("<{other}>")),
+    }
+}
+
+/// The ids of every event in every family table.
+pub fn event_ids(lake: &Lake) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for family in ["incident", "filter", "monitor", "agreement", "roster"] {
+        for row in rows(lake, &format!("{family}_events"))? {
+            ids.push(row["id"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    Ok(ids)
+}

@@ -1,0 +1,284 @@
+//! The ingest against a real nats-server and real Parquet files: every valid event lands
+//! once with every field as sent, every bad message lands in rejects with its reason.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use anyhow::Result;
+use async_nats::jetstream;
+use bytes::Bytes;
+use indicatif::ProgressBar;
+use safelake_generate::Options;
+use safelake_ingest::metrics::Metrics;
+use safelake_ingest::{Ingest, IngestOptions};
+use safelake_lake::Lake;
+use safelake_publish::{context, publish, Outgoing};
+use safelake_schemas::validate::parse_time;
+use safelake_tests::lake::{event_ids, rows};
+use safelake_tests::{eventually, NatsServer};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+fn small_trust() -> Options {
+    Options { schools: 3, hubs: 1, filter_events: 3_000, ..Options::default() }
+}
+
+fn outgoing(event: &Value) -> Outgoing {
+    let t = event["type"].as_str().unwrap().trim_start_matches("uk.safeguarding.").trim_end_matches(".v1");
+    Outgoing {
+        subject: format!("sg.{}.{t}", event["schoolid"].as_str().unwrap()),
+        id: event["id"].as_str().map(str::to_string),
+        payload: Bytes::from(event.to_string()),
+    }
+}
+
+async fn publish_all(server: &NatsServer, messages: Vec<Outgoing>) -> Result<safelake_publish::Summary> {
+    let client = async_nats::connect(server.url()).await?;
+    let js = context(client.clone(), 5_000);
+    let summary = publish(&js, messages, 5_000, &ProgressBar::hidden()).await?;
+    client.flush().await?;
+    Ok(summary)
+}
+
+fn options(server: &NatsServer, lake: &std::path::Path) -> IngestOptions {
+    let mut options = IngestOptions::new(safelake_bus::NatsOptions::new(server.url()), lake);
+    options.flush_age = Duration::from_millis(200);
+    options.flush_rows = 2_000;
+    options.compaction_interval = None;
+    options
+}
+
+/// Waits until the consumer has delivered and had acked everything in the stream: since
+/// acks follow commits, everything is then in the lake.
+async fn drained(server: &NatsServer) -> Result<()> {
+    let client = async_nats::connect(server.url()).await?;
+    let js = jetstream::new(client);
+    eventually(Duration::from_secs(120), "the ingest to commit and ack everything", || {
+        let js = js.clone();
+        async move {
+            let mut stream = js.get_stream(safelake_bus::STREAM).await?;
+            let messages = stream.info().await?.state.messages;
+            let Ok(mut consumer) = stream.get_consumer::<jetstream::consumer::pull::Config>("ingest").await else {
+                return Ok(false);
+            };
+            let info = consumer.info().await?;
+            Ok(info.num_pending == 0 && info.num_ack_pending == 0 && info.ack_floor.stream_sequence >= messages)
+        }
+    })
+    .await
+}
+
+/// Runs an ingest until the stream is drained, stops it gracefully, returns its metrics.
+async fn ingest_until_drained(server: &NatsServer, options: IngestOptions) -> Result<Metrics> {
+    let shutdown = CancellationToken::new();
+    let ingest = Ingest::start(options, shutdown.clone()).await?;
+    drained(server).await?;
+    shutdown.cancel();
+    let metrics = ingest.metrics.clone();
+    ingest.wait().await?;
+    Ok(metrics)
+}
+
+/// Compares a stored row with the data the event was sent with, field by field.
+fn assert_row_matches(row: &BTreeMap<String, Value>, sent: &Value) {
+    let id = sent["id"].as_str().unwrap();
+    assert_eq!(row["type"], sent["type"], "{id}");
+    assert_eq!(row["source"], sent["source"], "{id}");
+    assert_eq!(row["school_id"], sent["schoolid"], "{id}");
+    assert_eq!(row["time"], json!(parse_time(&sent["time"]).unwrap().timestamp_micros()), "{id}");
+    let data = sent["data"].as_object().unwrap();
+    for (column, stored) in row {
+        let Some(expected) = data.get(column) else {
+            if !["id", "source", "type", "time", "stream_seq", "ingested_at", "content_hash", "school_id", "month"]
+                .contains(&column.as_str())
+            {
+                assert_eq!(stored, &Value::Null, "{id}: column {column} should be empty");
+            }
+            continue;
+        };
+        let expected = match (expected, stored) {
+            (Value::String(s), Value::Number(_)) if s.len() == 10 => {
+                // A date: days since 1970.
+                let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+                json!((date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days())
+            }
+            (Value::String(_), Value::Number(_)) => json!(parse_time(expected).unwrap().timestamp_micros()),
+            _ => expected.clone(),
+        };
+        assert_eq!(stored, &expected, "{id}: column {column}");
+    }
+    for field in data.keys() {
+        assert!(row.contains_key(field), "{id}: field {field} has no column");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_trip_every_event_once_with_every_field() -> Result<()> {
+    let server = NatsServer::start()?;
+    let lake_dir = tempfile::tempdir()?;
+    let sent: Vec<Value> = safelake_generate::events(&small_trust()).map(|e| e.to_value()).collect();
+    let summary = publish_all(&server, sent.iter().map(outgoing).collect()).await?;
+    assert_eq!(summary.published as usize, sent.len());
+
+    ingest_until_drained(&server, options(&server, lake_dir.path())).await?;
+
+    let lake = Lake::new(lake_dir.path());
+    let by_id: HashMap<&str, &Value> = sent.iter().map(|e| (e["id"].as_str().unwrap(), e)).collect();
+    let mut seen = 0;
+    for family in ["incident", "filter", "monitor", "agreement", "roster"] {
+        for row in rows(&lake, &format!("{family}_events"))? {
+            let sent = by_id[row["id"].as_str().unwrap()];
+            assert!(sent["type"].as_str().unwrap().contains(&format!(".{family}.")));
+            assert_row_matches(&row, sent);
+            seen += 1;
+        }
+    }
+    let mut ids = event_ids(&lake)?;
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), sent.len(), "every event exactly once");
+    assert_eq!(seen, sent.len());
+    assert!(rows(&lake, "rejects")?.is_empty());
+    Ok(())
+}
+
+/// A good event of the given school with a fresh id.
+fn good(n: usize, school: &str) -> Value {
+    json!({
+        "specversion": "1.0", "id": format!("good-{n}"), "source": "urn:test:filter",
+        "type": "uk.safeguarding.filter.blocked.v1", "time": "2025-10-03T10:15:01Z", "schoolid": school,
+        "data": {"occurred_at": "2025-10-03T10:15:00Z", "user_ref": "s_00112233445566aa", "user_group": "staff",
+                 "category": "gambling", "domain": "bets.example.com", "verdict": "blocked",
+                 "rule_id": "r1", "device": "school"}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_messages_land_in_rejects_with_their_reason_and_good_ones_in_the_lake() -> Result<()> {
+    let server = NatsServer::start()?;
+    let lake_dir = tempfile::tempdir()?;
+    let mut messages = Vec::new();
+    // (expected reason fragment) for every bad message, in publish order.
+    let mut expected_reasons: Vec<&str> = Vec::new();
+    let mut good_ids = Vec::new();
+    for n in 0..1_000 {
+        let event = good(n, "sch01");
+        good_ids.push(event["id"].as_str().unwrap().to_string());
+        messages.push(outgoing(&event));
+        let raw = |subject: &str, payload: Vec<u8>| Outgoing { subject: subject.into(), id: None, payload: payload.into() };
+        match n % 5 {
+            0 => {
+                messages.push(raw("sg.sch01.filter.blocked", b"{not json".to_vec()));
+                expected_reasons.push("not valid JSON");
+            }
+            1 => {
+                let mut bad = good(100_000 + n, "sch01");
+                bad["data"]["category"] = json!("gamblng");
+                messages.push(outgoing(&bad));
+                expected_reasons.push("data.category: \"gamblng\" is not one of");
+            }
+            2 => {
+                let event = good(200_000 + n, "sch01");
+                messages.push(Outgoing { subject: "sg.sch02.filter.blocked".into(), ..outgoing(&event) });
+                expected_reasons.push("does not match the subject sg.sch02.filter.blocked");
+            }
+            3 => {
+                // The same id as a good event, other content: a conflict.
+                let mut conflicting = good(n, "sch01");
+                conflicting["data"]["domain"] = json!("other.example.com");
+                messages.push(Outgoing { id: None, ..outgoing(&conflicting) });
+                expected_reasons.push("is already stored with different content");
+            }
+            _ => {
+                messages.push(raw("sg.sch01.filter.blocked", vec![0xff, 0xfe, 0x00, 0x01]));
+                expected_reasons.push("not valid JSON");
+            }
+        }
+    }
+    let summary = publish_all(&server, messages).await?;
+    assert_eq!(summary.published, 2_000);
+
+    let metrics = ingest_until_drained(&server, options(&server, lake_dir.path())).await?;
+
+    let lake = Lake::new(lake_dir.path());
+    let mut ids = event_ids(&lake)?;
+    ids.sort();
+    good_ids.sort();
+    assert_eq!(ids, good_ids, "exactly the good events are in the lake");
+    let mut rejects = rows(&lake, "rejects")?;
+    rejects.sort_by_key(|r| r["stream_seq"].as_u64());
+    assert_eq!(rejects.len(), expected_reasons.len());
+    for (reject, expected) in rejects.iter().zip(&expected_reasons) {
+        let reason = reject["reason"].as_str().unwrap();
+        assert!(reason.contains(expected), "reason {reason:?} should contain {expected:?}");
+        assert!(reject["subject"].as_str().unwrap().starts_with("sg."));
+        assert!(!reject["raw"].as_str().unwrap().is_empty(), "the raw bytes are kept");
+    }
+    assert_eq!(metrics.rejected.get(), 1_000);
+    assert_eq!(metrics.committed.get(), 1_000);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_re_publish_after_the_duplicate_window_adds_no_rows() -> Result<()> {
+    let server = NatsServer::start()?;
+    let lake_dir = tempfile::tempdir()?;
+    // The same stream with a one-second duplicate window, so the test need not wait two
+    // minutes for the server to stop dropping re-sends itself.
+    let client = async_nats::connect(server.url()).await?;
+    let js = jetstream::new(client);
+    js.create_stream(jetstream::stream::Config {
+        duplicate_window: Duration::from_secs(1),
+        ..safelake_bus::stream_config()
+    })
+    .await?;
+    let sent: Vec<Value> = (0..500).map(|n| good(n, "sch01")).collect();
+    assert_eq!(publish_all(&server, sent.iter().map(outgoing).collect()).await?.published, 500);
+    ingest_until_drained(&server, options(&server, lake_dir.path())).await?;
+
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let again = publish_all(&server, sent.iter().map(outgoing).collect()).await?;
+    assert_eq!(again.published, 500, "outside the window the server stores the re-sends");
+    let metrics = ingest_until_drained(&server, options(&server, lake_dir.path())).await?;
+
+    let lake = Lake::new(lake_dir.path());
+    assert_eq!(event_ids(&lake)?.len(), 500);
+    assert_eq!(metrics.duplicates.get(), 500);
+    assert_eq!(metrics.committed.get(), 0);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nats_server_restart_mid_load_loses_and_duplicates_nothing() -> Result<()> {
+    let mut server = NatsServer::start()?;
+    let lake_dir = tempfile::tempdir()?;
+    let sent: Vec<Value> = safelake_generate::events(&Options { filter_events: 60_000, ..small_trust() })
+        .map(|e| e.to_value())
+        .collect();
+    publish_all(&server, sent.iter().map(outgoing).collect()).await?;
+
+    let shutdown = CancellationToken::new();
+    let mut opts = options(&server, lake_dir.path());
+    opts.workers = 2;
+    let ingest = Ingest::start(opts, shutdown.clone()).await?;
+    let metrics = ingest.metrics.clone();
+    eventually(Duration::from_secs(60), "some events committed", || {
+        let committed = metrics.committed.get();
+        async move { Ok(committed > 5_000) }
+    })
+    .await?;
+    server.kill();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.restart()?;
+    drained(&server).await?;
+    shutdown.cancel();
+    ingest.wait().await?;
+
+    let mut ids = event_ids(&Lake::new(lake_dir.path()))?;
+    let total = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "no event twice");
+    assert_eq!(total, sent.len(), "no event lost");
+    Ok(())
+}
