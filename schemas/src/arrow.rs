@@ -97,8 +97,7 @@ fn derive(family: Family) -> FamilyTable {
             );
         }
     }
-    let data_columns: Vec<DataColumn> =
-        columns.into_iter().map(|(name, kind)| DataColumn { name, kind }).collect();
+    let data_columns: Vec<DataColumn> = columns.into_iter().map(|(name, kind)| DataColumn { name, kind }).collect();
     let mut fields = vec![
         Field::new("id", DataType::Utf8, false),
         Field::new("source", dictionary(), false),

@@ -41,13 +41,8 @@ pub enum Family {
     Roster,
 }
 
-pub const FAMILIES: [Family; 5] = [
-    Family::Incident,
-    Family::Filter,
-    Family::Monitor,
-    Family::Agreement,
-    Family::Roster,
-];
+pub const FAMILIES: [Family; 5] =
+    [Family::Incident, Family::Filter, Family::Monitor, Family::Agreement, Family::Roster];
 
 impl Family {
     pub fn as_str(self) -> &'static str {
@@ -124,8 +119,7 @@ impl Contract {
         let documents: Vec<(String, Value)> = SCHEMA_FILES
             .iter()
             .map(|(path, text)| {
-                let value: Value =
-                    serde_json::from_str(text).with_context(|| format!("schema {path} is not JSON"))?;
+                let value: Value = serde_json::from_str(text).with_context(|| format!("schema {path} is not JSON"))?;
                 Ok((format!("{BASE}{path}"), value))
             })
             .collect::<Result<_>>()?;
@@ -151,7 +145,8 @@ impl Contract {
                 _ => {
                     let name = doc["title"].as_str().context("event schema without title")?.to_string();
                     let mut parts = name.split('.').skip(2);
-                    let family = parts.next().and_then(Family::parse).with_context(|| format!("{name}: unknown family"))?;
+                    let family =
+                        parts.next().and_then(Family::parse).with_context(|| format!("{name}: unknown family"))?;
                     let action = parts.next().context("no action")?.to_string();
                     let business_time = doc["x-business-time"]
                         .as_str()
@@ -182,9 +177,7 @@ impl Contract {
 
     /// The values of a closed enumeration in `defs.json`, e.g. `web_category`.
     pub fn enumeration(&self, def: &str) -> Option<Vec<&str>> {
-        self.defs["$defs"][def]["enum"]
-            .as_array()
-            .map(|values| values.iter().filter_map(Value::as_str).collect())
+        self.defs["$defs"][def]["enum"].as_array().map(|values| values.iter().filter_map(Value::as_str).collect())
     }
 
     /// Resolves a `$ref` into `defs.json` (the only kind of reference the event schemas use).
@@ -206,9 +199,7 @@ mod tests {
     #[test]
     fn every_schema_file_is_listed_and_compiles() {
         let contract = Contract::get();
-        let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/events"))
-            .unwrap()
-            .count();
+        let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/events")).unwrap().count();
         assert_eq!(contract.event_types().count(), on_disk, "a schema file is not in SCHEMA_FILES");
         for t in contract.event_types() {
             assert_eq!(t.name, format!("uk.safeguarding.{}.{}.v1", t.family, t.action));

@@ -338,6 +338,13 @@ impl CloudEvent {
         })
     }
 
+    /// `sg.<school>.<family>.<action>`, the subject it is published on.
+    pub fn subject(&self) -> String {
+        let family_action = self.data.type_name().trim_start_matches("uk.safeguarding.");
+        let family_action = family_action.rsplit_once('.').map_or(family_action, |(fa, _version)| fa);
+        format!("sg.{}.{family_action}", self.school_id)
+    }
+
     pub fn to_json(&self) -> String {
         self.to_value().to_string()
     }

@@ -39,10 +39,9 @@ pub(crate) fn reason(prefix: &str, error: &ValidationError<'_>) -> String {
             format!("{} is {}, expected {expected}", show(instance), json_type(instance))
         }
         ValidationErrorKind::Format { format } => match format.as_str() {
-            "date-time" => format!(
-                "{} is not an RFC 3339 date-time with an offset (e.g. 2025-10-03T10:15:00Z)",
-                show(instance)
-            ),
+            "date-time" => {
+                format!("{} is not an RFC 3339 date-time with an offset (e.g. 2025-10-03T10:15:00Z)", show(instance))
+            }
             "date" => format!("{} is not a date written YYYY-MM-DD", show(instance)),
             other => format!("{} is not a valid {other}", show(instance)),
         },
@@ -77,11 +76,7 @@ fn forbidden(path: &str, schema: &Value) -> String {
     if fields.is_empty() {
         format!("{path}: is not allowed here")
     } else {
-        fields
-            .iter()
-            .map(|f| format!("{}: is not allowed here", join_path(path, f)))
-            .collect::<Vec<_>>()
-            .join("; ")
+        fields.iter().map(|f| format!("{}: is not allowed here", join_path(path, f))).collect::<Vec<_>>().join("; ")
     }
 }
 
@@ -111,10 +106,7 @@ fn keyword_node(error: &ValidationError<'_>) -> Option<&'static Value> {
     use std::sync::OnceLock;
     static DOCS: OnceLock<Vec<(&'static str, Value)>> = OnceLock::new();
     let docs = DOCS.get_or_init(|| {
-        SCHEMA_FILES
-            .iter()
-            .map(|(path, text)| (*path, serde_json::from_str(text).unwrap_or(Value::Null)))
-            .collect()
+        SCHEMA_FILES.iter().map(|(path, text)| (*path, serde_json::from_str(text).unwrap_or(Value::Null))).collect()
     });
     let location = error.absolute_keyword_location()?.as_str().to_string();
     let (uri, fragment) = location.split_once('#')?;

@@ -15,9 +15,7 @@ fn walk(value: &Value, path: String, found: &mut Vec<String>) {
         Value::String(s) => {
             let at = if path.is_empty() { "event".to_string() } else { path };
             if contains_upn(s) {
-                found.push(format!(
-                    "{at}: contains what looks like a UPN; send only pseudonymous references (p_...)"
-                ));
+                found.push(format!("{at}: contains what looks like a UPN; send only pseudonymous references (p_...)"));
             } else if contains_email(s) {
                 found.push(format!(
                     "{at}: contains what looks like an e-mail address; send only pseudonymous references"

@@ -76,8 +76,7 @@ impl std::error::Error for Rejection {}
 
 /// Validates raw bytes as one event. `subject` is the NATS subject it came on, when known.
 pub fn validate(raw: &[u8], subject: Option<&str>) -> Result<ValidEvent, Rejection> {
-    let value: Value = serde_json::from_slice(raw)
-        .map_err(|e| Rejection::new(None, format!("not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(raw).map_err(|e| Rejection::new(None, format!("not valid JSON: {e}")))?;
     validate_value(value, subject)
 }
 
@@ -126,8 +125,8 @@ pub fn validate_value(value: Value, subject: Option<&str>) -> Result<ValidEvent,
     }
     let event_type = event_type.expect("checked above");
     let time = parse_time(&value["time"]).expect("the schema checked the format");
-    let business_time = parse_time(&value["data"][&event_type.business_time])
-        .expect("the schema checked the business time");
+    let business_time =
+        parse_time(&value["data"][&event_type.business_time]).expect("the schema checked the business time");
     Ok(ValidEvent {
         id: id.expect("the schema requires an id"),
         event_type,
@@ -163,8 +162,5 @@ pub fn parse_time(value: &Value) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
 }

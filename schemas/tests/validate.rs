@@ -9,10 +9,7 @@ fn examples() -> Vec<Value> {
 }
 
 fn example(type_suffix: &str) -> Value {
-    examples()
-        .into_iter()
-        .find(|e| e["type"].as_str().unwrap().ends_with(type_suffix))
-        .unwrap()
+    examples().into_iter().find(|e| e["type"].as_str().unwrap().ends_with(type_suffix)).unwrap()
 }
 
 fn reasons(event: Value) -> String {

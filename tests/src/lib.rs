@@ -16,17 +16,12 @@ pub mod lake;
 
 /// The `nats-server` binary: `$SAFELAKE_NATS_SERVER`, else the one on `PATH`.
 pub fn nats_server_binary() -> PathBuf {
-    std::env::var_os("SAFELAKE_NATS_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("nats-server"))
+    std::env::var_os("SAFELAKE_NATS_SERVER").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("nats-server"))
 }
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
 }
 
 pub struct NatsServer {

@@ -45,6 +45,8 @@ fn options(server: &NatsServer, lake: &std::path::Path) -> IngestOptions {
     options.flush_age = Duration::from_millis(200);
     options.flush_rows = 2_000;
     options.compaction_interval = None;
+    // Messages in flight when a server dies come back after this.
+    options.ack_wait = Duration::from_secs(5);
     options
 }
 
@@ -165,7 +167,8 @@ async fn bad_messages_land_in_rejects_with_their_reason_and_good_ones_in_the_lak
         let event = good(n, "sch01");
         good_ids.push(event["id"].as_str().unwrap().to_string());
         messages.push(outgoing(&event));
-        let raw = |subject: &str, payload: Vec<u8>| Outgoing { subject: subject.into(), id: None, payload: payload.into() };
+        let raw =
+            |subject: &str, payload: Vec<u8>| Outgoing { subject: subject.into(), id: None, payload: payload.into() };
         match n % 5 {
             0 => {
                 messages.push(raw("sg.sch01.filter.blocked", b"{not json".to_vec()));
@@ -252,9 +255,8 @@ async fn a_re_publish_after_the_duplicate_window_adds_no_rows() -> Result<()> {
 async fn a_nats_server_restart_mid_load_loses_and_duplicates_nothing() -> Result<()> {
     let mut server = NatsServer::start()?;
     let lake_dir = tempfile::tempdir()?;
-    let sent: Vec<Value> = safelake_generate::events(&Options { filter_events: 60_000, ..small_trust() })
-        .map(|e| e.to_value())
-        .collect();
+    let sent: Vec<Value> =
+        safelake_generate::events(&Options { filter_events: 60_000, ..small_trust() }).map(|e| e.to_value()).collect();
     publish_all(&server, sent.iter().map(outgoing).collect()).await?;
 
     let shutdown = CancellationToken::new();

@@ -76,9 +76,9 @@ pub fn stream_config() -> stream::Config {
 
 /// The `SAFEGUARDING` stream, created when missing.
 pub async fn ensure_stream(js: &jetstream::Context) -> Result<stream::Stream> {
-    js.get_or_create_stream(stream_config())
-        .await
-        .with_context(|| format!("creating or opening the JetStream stream {STREAM} (is JetStream enabled: nats-server -js?)"))
+    js.get_or_create_stream(stream_config()).await.with_context(|| {
+        format!("creating or opening the JetStream stream {STREAM} (is JetStream enabled: nats-server -js?)")
+    })
 }
 
 /// `sg.<school>.<family>.<action>`.

@@ -44,7 +44,7 @@ impl IngestOptions {
             flush_rows: 200_000,
             flush_bytes: 128 << 20,
             flush_age: Duration::from_secs(2),
-            ack_wait: Duration::from_secs(60),
+            ack_wait: Duration::from_secs(30),
             pull_batch: 2_000,
             compaction: CompactionPolicy::default(),
             compaction_interval: Some(Duration::from_secs(30)),

@@ -133,7 +133,12 @@ impl Worker {
         Ok(())
     }
 
-    async fn refuse(&self, batch: &mut Batch, reject: Reject, mut acker: Option<async_nats::jetstream::message::Acker>) -> Result<()> {
+    async fn refuse(
+        &self,
+        batch: &mut Batch,
+        reject: Reject,
+        mut acker: Option<async_nats::jetstream::message::Acker>,
+    ) -> Result<()> {
         let admission = self.dedupe.lock().expect("dedupe lock").admit_reject(reject.stream_seq, &mut acker);
         if let Admission::New = admission {
             tracing::debug!(seq = reject.stream_seq, reason = %reject.reason, "refused");

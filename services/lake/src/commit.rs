@@ -67,9 +67,7 @@ fn link_unique(temporary: &Path, dir: &Path, name: &str) -> Result<PathBuf> {
 }
 
 pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("syncing directory {}", dir.display()))
+    File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("syncing directory {}", dir.display()))
 }
 
 /// Removes temporaries left by a crash mid-write. Only files of this lake's own naming

@@ -45,7 +45,8 @@ pub struct Compacted {
 /// The names of the files a compaction output replaces (empty for other files).
 pub fn replaced_by(path: &Path) -> Result<Vec<String>> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let reader = SerializedFileReader::new(file).with_context(|| format!("reading the footer of {}", path.display()))?;
+    let reader =
+        SerializedFileReader::new(file).with_context(|| format!("reading the footer of {}", path.display()))?;
     let value = reader
         .metadata()
         .file_metadata()
@@ -122,7 +123,9 @@ fn finish_interrupted(dir: &Path) -> Result<()> {
         if name.ends_with(COMPACTED_SUFFIX) && !name.starts_with('.') {
             for input in replaced_by(&dir.join(&name))? {
                 match std::fs::remove_file(dir.join(&input)) {
-                    Ok(()) => tracing::info!(dir = %dir.display(), %input, "removed input of an interrupted compaction"),
+                    Ok(()) => {
+                        tracing::info!(dir = %dir.display(), %input, "removed input of an interrupted compaction")
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(e).with_context(|| format!("removing {input}")),
                 }

@@ -46,19 +46,19 @@ pub fn content_hash(event: &Value) -> u64 {
                 h.update(s.as_bytes());
             }
             Value::Array(items) => {
-                h.update(&[b'[']);
+                h.update(b"[");
                 items.iter().for_each(|i| feed(i, h));
-                h.update(&[b']']);
+                h.update(b"]");
             }
             Value::Object(map) => {
                 // serde_json's map keeps keys sorted, so equal objects feed equally.
-                h.update(&[b'{']);
+                h.update(b"{");
                 for (k, v) in map {
                     h.update(&(k.len() as u64).to_le_bytes());
                     h.update(k.as_bytes());
                     feed(v, h);
                 }
-                h.update(&[b'}']);
+                h.update(b"}");
             }
         }
     }

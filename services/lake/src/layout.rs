@@ -31,7 +31,11 @@ pub struct Partition {
 
 impl Partition {
     pub fn events(family: Family, school_id: &str, month: &str) -> Partition {
-        Partition { table: family.table().to_string(), school_id: Some(school_id.to_string()), month: month.to_string() }
+        Partition {
+            table: family.table().to_string(),
+            school_id: Some(school_id.to_string()),
+            month: month.to_string(),
+        }
     }
 
     pub fn rejects(month: &str) -> Partition {
@@ -93,8 +97,7 @@ impl Lake {
         for name in files.iter().filter(|n| n.ends_with(COMPACTED_SUFFIX)) {
             replaced.extend(crate::compact::replaced_by(&dir.join(name))?);
         }
-        let mut live: Vec<PathBuf> =
-            files.into_iter().filter(|n| !replaced.contains(n)).map(|n| dir.join(n)).collect();
+        let mut live: Vec<PathBuf> = files.into_iter().filter(|n| !replaced.contains(n)).map(|n| dir.join(n)).collect();
         live.sort();
         Ok(live)
     }

@@ -1,0 +1,149 @@
+//! Everything the event generators share: the calendar, each school's people and its
+//! character (how strict its filter is, how many incidents it logs), built once per run.
+//!
+//! Schools differ on purpose: a governors' dashboard that compares schools is only worth
+//! looking at if some stand out, so rates and coverage are drawn per school here rather
+//! than being the same everywhere.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rand::Rng as _;
+use safelake_schemas::events::{CloudEvent, EventData};
+use safelake_schemas::trust::Phase;
+
+use crate::calendar::AcademicYear;
+use crate::population::{self, Population};
+use crate::rng::{self, Part, Rng};
+use crate::trust::{self, SchoolPlan};
+use crate::Options;
+
+/// The school system that emits an event: one `source` each.
+#[derive(Debug, Clone, Copy)]
+pub enum System {
+    Cpoms,
+    Filter,
+    Monitor,
+    Aup,
+    Mis,
+}
+
+/// What makes one school unlike another, drawn once per school.
+pub struct Traits {
+    /// Incidents logged per 100 pupils per year.
+    pub incident_rate: f64,
+    /// Monitoring alerts per pupil per year.
+    pub alert_rate: f64,
+    /// How much the filter blocks, relative to other schools of the phase.
+    pub filter_strictness: f64,
+    /// Share of pupils (and parents) who sign their agreements.
+    pub coverage: f64,
+    /// Whether the school asks for home learning agreements, and how many sign.
+    pub home_learning: Option<f64>,
+    /// Unblock requests per member of staff per year.
+    pub unblock_rate: f64,
+}
+
+pub struct SchoolWorld {
+    pub index: usize,
+    pub id: String,
+    pub plan: SchoolPlan,
+    pub people: Population,
+    pub traits: Traits,
+    sources: [String; 5],
+}
+
+impl SchoolWorld {
+    pub fn is_primary(&self) -> bool {
+        self.plan.school.phase == Phase::Primary
+    }
+
+    /// A CloudEvent of this school, its id drawn from `rng`.
+    pub fn event(&self, rng: &mut Rng, system: System, time: DateTime<Utc>, data: EventData) -> CloudEvent {
+        CloudEvent {
+            id: rng::uuid(rng),
+            source: self.sources[system as usize].clone(),
+            time,
+            school_id: self.id.clone(),
+            data,
+        }
+    }
+
+    pub fn dsl(&self, rng: &mut Rng) -> &str {
+        let dsl = &self.people.dsl;
+        &self.people.staff[dsl[rng.random_range(0..dsl.len())]].reference
+    }
+}
+
+pub struct World {
+    pub seed: u64,
+    pub years: Vec<AcademicYear>,
+    pub schools: Vec<SchoolWorld>,
+}
+
+impl World {
+    pub fn new(options: &Options) -> Result<World> {
+        options.check()?;
+        let mut labels = options.academic_years.clone();
+        labels.sort();
+        let first = labels.first().map(|l| crate::calendar::parse_label(l)).transpose()?.unwrap_or(2024);
+        let years = labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| AcademicYear::new(label, i, first))
+            .collect::<Result<Vec<_>>>()?;
+        let plan = trust::plan(options);
+        let trust_id = plan.trust.trust.id.clone();
+        let schools = plan
+            .schools
+            .iter()
+            .enumerate()
+            .map(|(index, school)| {
+                let id = school.school.id.clone();
+                let source = |system: &str| format!("urn:trust:{trust_id}:school:{id}:{system}");
+                SchoolWorld {
+                    index,
+                    people: population::build(options.seed, index, school, &years),
+                    traits: traits(options.seed, index, school),
+                    sources: ["cpoms", "filter", "monitor", "aup", "mis"].map(source),
+                    id,
+                    plan: school.clone(),
+                }
+            })
+            .collect();
+        Ok(World { seed: options.seed, years, schools })
+    }
+
+    /// Nothing is generated at or after this instant (the end of the last year), so the
+    /// data never runs ahead of the period it describes.
+    pub fn horizon(&self) -> DateTime<Utc> {
+        self.years.last().map(AcademicYear::end_time).unwrap_or_default()
+    }
+
+    /// How far through the generated period `t` is, 0 to 1: trends (AI chat rising) follow it.
+    pub fn progress(&self, t: DateTime<Utc>) -> f64 {
+        let (Some(first), Some(last)) = (self.years.first(), self.years.last()) else {
+            return 0.0;
+        };
+        let (start, end) = (first.start_time(), last.end_time());
+        ((t - start).num_seconds() as f64 / (end - start).num_seconds().max(1) as f64).clamp(0.0, 1.0)
+    }
+}
+
+fn traits(seed: u64, index: usize, plan: &SchoolPlan) -> Traits {
+    let mut rng = rng::stream(seed, Part::Traits, index as u64, 0);
+    let primary = plan.school.phase == Phase::Primary;
+    Traits {
+        incident_rate: rng.random_range(2.0..9.0) * if primary { 0.6 } else { 1.0 },
+        alert_rate: rng::lognormal(&mut rng, 1.0, 0.4)
+            * match plan.school.phase {
+                Phase::Primary => 0.12,
+                Phase::Secondary => 0.5,
+                Phase::AllThrough => 0.35,
+                _ => 0.2,
+            },
+        filter_strictness: rng::lognormal(&mut rng, 1.0, 0.35),
+        coverage: rng.random_range(0.70..0.99),
+        home_learning: rng.random_bool(0.4).then(|| rng.random_range(0.35..0.75)),
+        unblock_rate: rng.random_range(0.15..0.6),
+    }
+}
