@@ -35,7 +35,14 @@ impl ValidEvent {
 
     /// `YYYY-MM` of the business time in UTC.
     pub fn month(&self) -> String {
-        self.business_time.format("%Y-%m").to_string()
+        let (year, month) = self.year_month();
+        format!("{year:04}-{month:02}")
+    }
+
+    /// Year and month of the business time in UTC: the month partition, without allocating.
+    pub fn year_month(&self) -> (i32, u32) {
+        use chrono::Datelike;
+        (self.business_time.year(), self.business_time.month())
     }
 
     pub fn subject(&self) -> String {

@@ -4,6 +4,8 @@
 //! Publishers and the ingest both call [`ensure_stream`], so whichever starts first
 //! creates the stream with the same settings.
 
+pub mod local;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

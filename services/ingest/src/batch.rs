@@ -3,22 +3,33 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Result;
-use async_nats::jetstream::message::Acker;
+
+use crate::acks::Acks;
+use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Utc};
 use safelake_lake::{layout::file_name, write_parquet, FamilyBuilder, Lake, Partition, Reject, RejectsBuilder};
-use safelake_schemas::ValidEvent;
+use safelake_schemas::{Family, ValidEvent};
+
+/// Files of one commit are written by this many threads at once: each file waits mostly
+/// on its fsyncs, so overlapping them is what makes many-partition commits fast.
+const WRITERS: usize = 8;
+
+/// Rows of one partition: keyed by school, then (family, year, month), so that the hot
+/// path looks partitions up by borrowed values, without allocating.
+type Builders = HashMap<String, HashMap<(Family, i32, u32), (FamilyBuilder, SeqRange)>>;
 
 #[derive(Default)]
 pub struct Batch {
-    builders: HashMap<Partition, (FamilyBuilder, SeqRange)>,
+    builders: Builders,
     rejects: RejectsBuilder,
     reject_range: SeqRange,
     /// (id hash, content hash) of every event held, for the dedupe index.
     pub ids: Vec<(u64, u64)>,
-    pub acks: Vec<Acker>,
+    pub acks: Acks,
     pub bytes: usize,
     pub started: Option<Instant>,
     pub duplicates: u64,
@@ -58,11 +69,14 @@ impl Batch {
     }
 
     pub fn add_event(&mut self, event: &ValidEvent, seq: u64, id_hash: u64, content_hash: u64) {
-        let partition = Partition::events(event.event_type.family, &event.school_id, &event.month());
-        let (builder, range) = self
-            .builders
-            .entry(partition)
-            .or_insert_with(|| (FamilyBuilder::new(event.event_type.family), SeqRange::default()));
+        let family = event.event_type.family;
+        let (year, month) = event.year_month();
+        let school = match self.builders.get_mut(event.school_id.as_str()) {
+            Some(school) => school,
+            None => self.builders.entry(event.school_id.clone()).or_default(),
+        };
+        let (builder, range) =
+            school.entry((family, year, month)).or_insert_with(|| (FamilyBuilder::new(family), SeqRange::default()));
         builder.append(event, seq, content_hash);
         range.add(seq);
         self.ids.push((id_hash, content_hash));
@@ -80,24 +94,39 @@ impl Batch {
     /// Writes every partition's file and the rejects file. Blocking: run it off the
     /// async threads.
     pub fn write(&mut self, lake: &Lake, now: DateTime<Utc>) -> Result<Committed> {
-        let mut files = Vec::new();
+        let mut files: Vec<(PathBuf, String, RecordBatch)> = Vec::new();
         let mut events = 0;
-        let mut dirs = Vec::new();
-        for (partition, (builder, range)) in self.builders.iter_mut() {
-            events += builder.len();
-            let batch = builder.finish(now);
-            let dir = lake.dir(partition);
-            files.push(write_parquet(&dir, &file_name(range.first, range.last, false), &[batch], Vec::new())?);
-            dirs.push(dir);
+        for (school, partitions) in self.builders.drain() {
+            for ((family, year, month), (mut builder, range)) in partitions {
+                events += builder.len();
+                let partition = Partition::events(family, &school, &format!("{year:04}-{month:02}"));
+                files.push((lake.dir(&partition), file_name(range.first, range.last, false), builder.finish(now)));
+            }
         }
         let rejects = self.rejects.len();
         if !self.rejects.is_empty() {
             let dir = lake.dir(&Partition::rejects(&now.format("%Y-%m").to_string()));
-            let batch = self.rejects.finish(now);
             let name = file_name(self.reject_range.first, self.reject_range.last, false);
-            files.push(write_parquet(&dir, &name, &[batch], Vec::new())?);
+            files.push((dir, name, self.rejects.finish(now)));
         }
-        self.builders.clear();
-        Ok(Committed { files, events, rejects })
+        Ok(Committed { files: write_all(files)?, events, rejects })
     }
+}
+
+/// Commits every file, several at a time; any failure fails the whole commit (the batch is
+/// then not acked, and what was written is found again as duplicates on redelivery).
+fn write_all(files: Vec<(PathBuf, String, RecordBatch)>) -> Result<Vec<PathBuf>> {
+    let work = Mutex::new(files.into_iter());
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..WRITERS {
+            scope.spawn(|| loop {
+                let next = work.lock().expect("work queue").next();
+                let Some((dir, name, batch)) = next else { break };
+                let written = write_parquet(&dir, &name, &[batch], Vec::new());
+                results.lock().expect("results").push(written);
+            });
+        }
+    });
+    results.into_inner().expect("results").into_iter().collect()
 }

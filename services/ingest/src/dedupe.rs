@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use async_nats::jetstream::message::Acker;
 use safelake_lake::{CommittedIndex, Lake};
+
+use crate::acks::Acks;
 
 /// What to do with an arriving message.
 pub enum Admission {
@@ -28,13 +29,13 @@ pub enum Admission {
 #[derive(Default)]
 struct Pending {
     content_hash: u64,
-    waiting: Vec<Acker>,
+    waiting: Acks,
 }
 
 pub struct Dedupe {
     index: CommittedIndex,
     pending_ids: HashMap<u64, Pending>,
-    pending_rejects: HashMap<u64, Vec<Acker>>,
+    pending_rejects: HashMap<u64, Acks>,
     last_refresh: Instant,
 }
 
@@ -56,51 +57,53 @@ impl Dedupe {
         self.index.refresh(lake)
     }
 
-    /// Decides on an event; on [`Admission::Held`] the acker is kept here.
-    pub fn admit_event(&mut self, id_hash: u64, content_hash: u64, acker: &mut Option<Acker>) -> Admission {
+    /// Decides on an event; on [`Admission::Held`] its ack (`reply`) is kept here.
+    pub fn admit_event(&mut self, id_hash: u64, content_hash: u64, reply: &str) -> Admission {
         if let Some(stored) = self.index.content_of(id_hash) {
             return if stored == content_hash { Admission::Duplicate } else { Admission::Conflict };
         }
         match self.pending_ids.get_mut(&id_hash) {
             Some(p) if p.content_hash == content_hash => {
-                p.waiting.extend(acker.take());
+                p.waiting.push(reply);
                 Admission::Held
             }
             Some(_) => Admission::Conflict,
             None => {
-                self.pending_ids.insert(id_hash, Pending { content_hash, waiting: Vec::new() });
+                self.pending_ids.insert(id_hash, Pending { content_hash, waiting: Acks::default() });
                 Admission::New
             }
         }
     }
 
     /// Decides on a refused message, known by its stream sequence.
-    pub fn admit_reject(&mut self, stream_seq: u64, acker: &mut Option<Acker>) -> Admission {
+    pub fn admit_reject(&mut self, stream_seq: u64, reply: &str) -> Admission {
         if self.index.is_rejected(stream_seq) {
             return Admission::Duplicate;
         }
         match self.pending_rejects.get_mut(&stream_seq) {
             Some(waiting) => {
-                waiting.extend(acker.take());
+                waiting.push(reply);
                 Admission::Held
             }
             None => {
-                self.pending_rejects.insert(stream_seq, Vec::new());
+                self.pending_rejects.insert(stream_seq, Acks::default());
                 Admission::New
             }
         }
     }
 
     /// Moves a committed batch into the index; returns the acks that waited for it.
-    pub fn committed(&mut self, ids: &[(u64, u64)], reject_seqs: &[u64], files: Vec<PathBuf>) -> Vec<Acker> {
-        let mut waiting = Vec::new();
+    pub fn committed(&mut self, ids: &[(u64, u64)], reject_seqs: &[u64], files: Vec<PathBuf>) -> Acks {
+        let mut waiting = Acks::default();
         for (id, _) in ids {
             if let Some(p) = self.pending_ids.remove(id) {
-                waiting.extend(p.waiting);
+                waiting.append(&p.waiting);
             }
         }
         for seq in reject_seqs {
-            waiting.extend(self.pending_rejects.remove(seq).unwrap_or_default());
+            if let Some(held) = self.pending_rejects.remove(seq) {
+                waiting.append(&held);
+            }
         }
         self.index.committed(ids.iter().copied(), reject_seqs.iter().copied(), files);
         waiting

@@ -6,6 +6,7 @@
 //! acks the messages. What is already in the lake is dropped by event id (see
 //! `safelake_lake::index`), so a redelivery or a re-send never becomes a second row.
 
+mod acks;
 mod batch;
 mod consumer;
 mod dedupe;

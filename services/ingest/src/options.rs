@@ -41,7 +41,7 @@ impl IngestOptions {
             lake: lake.into(),
             consumer: "ingest".to_string(),
             workers: 1,
-            flush_rows: 200_000,
+            flush_rows: 100_000,
             flush_bytes: 128 << 20,
             flush_age: Duration::from_secs(2),
             ack_wait: Duration::from_secs(30),

@@ -52,6 +52,7 @@ impl Ingest {
         let mut tasks = JoinSet::new();
         for _ in 0..options.workers.max(1) {
             let worker = Worker {
+                client: client.clone(),
                 consumer: consumer.clone(),
                 dedupe: Arc::clone(&dedupe),
                 lake: lake.clone(),

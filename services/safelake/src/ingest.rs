@@ -18,14 +18,15 @@ pub struct Args {
     /// The lake directory.
     #[arg(long, env = "SAFELAKE_LAKE", default_value = "data/lake")]
     lake: PathBuf,
-    /// Workers in this process (more processes may share the same consumer too).
-    #[arg(long, default_value_t = 1)]
-    workers: usize,
+    /// Workers in this process (more processes may share the same consumer too); the
+    /// default is one per CPU.
+    #[arg(long)]
+    workers: Option<usize>,
     /// The durable consumer's name.
     #[arg(long, default_value = "ingest")]
     consumer: String,
     /// Commit when a worker holds this many messages.
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = 100_000)]
     flush_rows: usize,
     /// Commit when a worker holds this many MiB of payload.
     #[arg(long, default_value_t = 128)]
@@ -47,7 +48,7 @@ pub struct Args {
 impl Args {
     pub fn options(&self) -> IngestOptions {
         let mut options = IngestOptions::new(self.nats.options("safelake ingest"), &self.lake);
-        options.workers = self.workers;
+        options.workers = self.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         options.consumer = self.consumer.clone();
         options.flush_rows = self.flush_rows;
         options.flush_bytes = self.flush_mib << 20;

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod generate;
 mod ingest;
 mod nats_args;
@@ -31,9 +32,12 @@ enum Command {
     Generate(generate::Args),
     /// Ingest events from JetStream into the Parquet lake, exactly once.
     Ingest(ingest::Args),
+    /// Measure: `safelake bench ingest` compares the full ingest with a bare consumer.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     init_logging(cli.log_json);
     let result = match cli.command {
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
         Command::Publish(args) => runtime().block_on(publish::run(args)),
         Command::Generate(args) => runtime().block_on(generate::run(args)),
         Command::Ingest(args) => runtime().block_on(ingest::run(args)),
+        Command::Bench(args) => runtime().block_on(bench::run(args)),
     };
     match result {
         Ok(code) => code,
@@ -48,6 +53,17 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// glibc gives each thread its own heap arena and rarely returns their free memory: with
+/// the ingest's commit threads that kept the peak RSS at ~400 MB for ~250 MB of live data.
+/// Two arenas (as `MALLOC_ARENA_MAX=2` would) measured at under 300 MB, same throughput.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator tunable; called before any other thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 
