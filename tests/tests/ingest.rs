@@ -284,3 +284,64 @@ async fn a_nats_server_restart_mid_load_loses_and_duplicates_nothing() -> Result
     assert_eq!(total, sent.len(), "no event lost");
     Ok(())
 }
+
+/// `GET path` over plain HTTP/1.0, returning the body.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    anyhow::ensure!(response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"), "{response}");
+    Ok(response.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default())
+}
+
+/// The value of a counter in Prometheus text.
+fn counter(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find(|l| l.starts_with(&format!("{name} ")))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_ingest_processes_share_the_consumer_and_report_metrics() -> Result<()> {
+    let server = NatsServer::start()?;
+    let lake_dir = tempfile::tempdir()?;
+    let sent: Vec<Value> =
+        safelake_generate::events(&Options { filter_events: 40_000, ..small_trust() }).map(|e| e.to_value()).collect();
+    publish_all(&server, sent.iter().map(outgoing).collect()).await?;
+
+    let shutdown = CancellationToken::new();
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let mut opts = options(&server, lake_dir.path());
+        // Small pulls so that both instances get a share while the other is busy.
+        opts.pull_batch = 100;
+        opts.metrics_addr = Some("127.0.0.1:0".parse()?);
+        instances.push(Ingest::start(opts, shutdown.clone()).await?);
+    }
+    drained(&server).await?;
+    let mut committed = Vec::new();
+    for ingest in &instances {
+        let text = http_get(ingest.metrics_addr.unwrap(), "/metrics").await?;
+        let from_endpoint = counter(&text, "safelake_ingest_events_committed_total");
+        assert_eq!(from_endpoint, ingest.metrics.committed.get());
+        assert_eq!(counter(&text, "safelake_ingest_events_received_total"), ingest.metrics.received.get());
+        assert!(text.contains("safelake_ingest_consumer_lag"), "{text}");
+        assert!(text.contains("safelake_ingest_commit_seconds_bucket"), "{text}");
+        committed.push(from_endpoint);
+    }
+    shutdown.cancel();
+    for ingest in instances {
+        ingest.wait().await?;
+    }
+    assert!(committed.iter().all(|&c| c > 0), "both instances did work: {committed:?}");
+    assert_eq!(committed.iter().sum::<u64>() as usize, sent.len());
+    let mut ids = event_ids(&Lake::new(lake_dir.path()))?;
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), sent.len());
+    Ok(())
+}

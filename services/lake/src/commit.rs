@@ -52,11 +52,13 @@ pub fn write_parquet(dir: &Path, name: &str, batches: &[RecordBatch], metadata: 
     Ok(path)
 }
 
-/// Gives `temporary` its final name without ever replacing a file.
+/// Gives `temporary` its final name without ever replacing a file. A taken name gets a
+/// counter after its sequence range (`1-9-2.compacted.parquet`), so the suffixes that mean
+/// something to readers stay intact.
 fn link_unique(temporary: &Path, dir: &Path, name: &str) -> Result<PathBuf> {
-    let stem = name.strip_suffix(".parquet").unwrap_or(name);
+    let (range, extensions) = name.split_once('.').unwrap_or((name, "parquet"));
     for n in 0.. {
-        let candidate = if n == 0 { dir.join(name) } else { dir.join(format!("{stem}-{n}.parquet")) };
+        let candidate = if n == 0 { dir.join(name) } else { dir.join(format!("{range}-{n}.{extensions}")) };
         match std::fs::hard_link(temporary, &candidate) {
             Ok(()) => return Ok(candidate),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
