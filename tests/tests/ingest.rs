@@ -9,6 +9,7 @@ use async_nats::jetstream;
 use bytes::Bytes;
 use indicatif::ProgressBar;
 use safelake_generate::Options;
+use safelake_ingest::consumer::caught_up;
 use safelake_ingest::metrics::Metrics;
 use safelake_ingest::{Ingest, IngestOptions};
 use safelake_lake::Lake;
@@ -50,22 +51,12 @@ fn options(server: &NatsServer, lake: &std::path::Path) -> IngestOptions {
     options
 }
 
-/// Waits until the consumer has delivered and had acked everything in the stream: since
-/// acks follow commits, everything is then in the lake.
+/// Waits until the ingest has committed and acked everything in the stream.
 async fn drained(server: &NatsServer) -> Result<()> {
-    let client = async_nats::connect(server.url()).await?;
-    let js = jetstream::new(client);
+    let js = jetstream::new(async_nats::connect(server.url()).await?);
     eventually(Duration::from_secs(120), "the ingest to commit and ack everything", || {
         let js = js.clone();
-        async move {
-            let mut stream = js.get_stream(safelake_bus::STREAM).await?;
-            let messages = stream.info().await?.state.messages;
-            let Ok(mut consumer) = stream.get_consumer::<jetstream::consumer::pull::Config>("ingest").await else {
-                return Ok(false);
-            };
-            let info = consumer.info().await?;
-            Ok(info.num_pending == 0 && info.num_ack_pending == 0 && info.ack_floor.stream_sequence >= messages)
-        }
+        async move { caught_up(&js, "ingest").await }
     })
     .await
 }

@@ -21,3 +21,16 @@ pub async fn durable(js: &jetstream::Context, options: &IngestOptions) -> Result
         .await
         .with_context(|| format!("opening the durable consumer {:?}", options.consumer))
 }
+
+/// Whether the consumer `name` has had every message of the stream acked: since the
+/// ingest acks only after committing, everything published so far is then in the lake.
+/// `false` while the consumer does not exist yet.
+pub async fn caught_up(js: &jetstream::Context, name: &str) -> Result<bool> {
+    let mut stream = js.get_stream(safelake_bus::STREAM).await.context("opening the stream")?;
+    let last = stream.info().await.context("reading the stream's state")?.state.last_sequence;
+    let Ok(mut consumer) = stream.get_consumer::<consumer::pull::Config>(name).await else {
+        return Ok(false);
+    };
+    let info = consumer.info().await.context("reading the consumer's state")?;
+    Ok(info.num_ack_pending == 0 && info.ack_floor.stream_sequence >= last)
+}

@@ -8,7 +8,7 @@
 
 mod acks;
 mod batch;
-mod consumer;
+pub mod consumer;
 mod dedupe;
 pub mod metrics;
 mod options;

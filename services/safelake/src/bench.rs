@@ -14,6 +14,7 @@ use async_nats::jetstream::{self, consumer};
 use futures::StreamExt;
 use safelake_bus::local::{nats_server_binary, LocalServer};
 use safelake_generate::Options;
+use safelake_ingest::consumer::caught_up;
 use safelake_publish::{context, progress_bar, publish, Outgoing, DEFAULT_WINDOW};
 
 #[derive(clap::Args)]
@@ -128,7 +129,6 @@ async fn full_ingest(
     flush_rows: Option<usize>,
     js: &jetstream::Context,
 ) -> Result<(Duration, f64)> {
-    let last = js.get_stream(safelake_bus::STREAM).await?.info().await?.state.last_sequence;
     let mut command = std::process::Command::new(std::env::current_exe()?);
     command.args(["ingest", "--nats", url, "--compact-every", "0", "--workers", &workers.to_string(), "--lake"]);
     command.arg(lake).env("RUST_LOG", "warn");
@@ -143,15 +143,7 @@ async fn full_ingest(
         if let Some(status) = child.try_wait()? {
             anyhow::bail!("the ingest exited early: {status}");
         }
-        let drained =
-            match js.get_stream(safelake_bus::STREAM).await?.get_consumer::<consumer::pull::Config>("ingest").await {
-                Ok(mut consumer) => {
-                    let info = consumer.info().await?;
-                    info.ack_floor.stream_sequence >= last && info.num_ack_pending == 0
-                }
-                Err(_) => false,
-            };
-        if drained {
+        if caught_up(js, "ingest").await? {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

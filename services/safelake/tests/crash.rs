@@ -10,6 +10,7 @@ use anyhow::Result;
 use async_nats::jetstream;
 use indicatif::ProgressBar;
 use safelake_generate::Options;
+use safelake_ingest::consumer::caught_up;
 use safelake_lake::Lake;
 use safelake_publish::{context, publish, Outgoing};
 use safelake_tests::{eventually, lake::rows, NatsServer};
@@ -32,16 +33,6 @@ fn random_below(ms: u64) -> u64 {
     let mut h = RandomState::new().build_hasher();
     h.write_u64(ms);
     h.finish() % ms
-}
-
-async fn consumer_state(server: &NatsServer) -> Result<(u64, u64, u64)> {
-    let js = jetstream::new(async_nats::connect(server.url()).await?);
-    let mut stream = js.get_stream(safelake_bus::STREAM).await?;
-    let messages = stream.info().await?.state.messages;
-    let mut consumer =
-        stream.get_consumer::<jetstream::consumer::pull::Config>("ingest").await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let info = consumer.info().await?;
-    Ok((messages, info.num_pending, info.num_ack_pending as u64))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,12 +62,10 @@ async fn kill_9_at_random_moments_loses_and_duplicates_nothing() -> Result<()> {
     }
 
     let mut child = ingest(&server, lake_dir.path())?;
+    let js = jetstream::new(client);
     eventually(Duration::from_secs(600), "the restarted ingest to drain the stream", || {
-        let server = &server;
-        async move {
-            let (_, pending, ack_pending) = consumer_state(server).await?;
-            Ok(pending == 0 && ack_pending == 0)
-        }
+        let js = js.clone();
+        async move { caught_up(&js, "ingest").await }
     })
     .await?;
     sigterm(&child);

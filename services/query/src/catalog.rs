@@ -1,0 +1,95 @@
+//! The lake as SQL tables: one listing table per family (`incident_events`, ...) and
+//! `rejects`, partitioned by `school_id` and `month` from the Hive paths, `schools` from
+//! `trust.toml`, and the event-sourced projections (`incidents`, ...) as views whose SQL
+//! lives in `queries/views/`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use safelake_lake::layout::REJECTS;
+use safelake_schemas::arrow::FamilyTable;
+use safelake_schemas::{Trust, FAMILIES};
+
+use crate::store::LiveFiles;
+
+/// The projections, in dependency order: each is `CREATE VIEW <name> AS <file>`.
+pub const VIEWS: &[(&str, &str)] = &[
+    ("incidents", include_str!("../../../queries/views/incidents.sql")),
+    ("on_roll", include_str!("../../../queries/views/on_roll.sql")),
+];
+
+/// Registers every table and view of the lake at `lake` in `ctx`.
+pub async fn register(ctx: &SessionContext, lake: &Path, trust: &Trust) -> Result<()> {
+    let store_url = LiveFiles::url();
+    ctx.register_object_store(store_url.as_ref(), Arc::new(LiveFiles::new()));
+    for family in FAMILIES {
+        let schema = Arc::clone(&FamilyTable::get(family).schema);
+        register_listing(ctx, lake, family.table(), schema, &["school_id", "month"])?;
+    }
+    register_listing(ctx, lake, REJECTS, safelake_lake::rejects::schema(), &["month"])?;
+    ctx.register_table("schools", Arc::new(schools(trust)?))?;
+    for (name, sql) in VIEWS {
+        let create = format!("CREATE VIEW {name} AS {sql}");
+        ctx.sql(&create).await.with_context(|| format!("creating the view {name} (queries/views/{name}.sql)"))?;
+    }
+    Ok(())
+}
+
+fn register_listing(
+    ctx: &SessionContext,
+    lake: &Path,
+    table: &str,
+    schema: SchemaRef,
+    partitions: &[&str],
+) -> Result<()> {
+    let dir = lake.join(table);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = dir.canonicalize()?;
+    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(partitions.iter().map(|p| (p.to_string(), DataType::Utf8)).collect());
+    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
+    ctx.register_table(table, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
+}
+
+/// `schools`: one row per school of `trust.toml`, with its hub.
+fn schools(trust: &Trust) -> Result<MemTable> {
+    let schema = Arc::new(Schema::new(
+        ["school_id", "school_name", "hub_id", "hub_name", "phase", "urn"]
+            .iter()
+            .map(|name| Field::new(*name, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
+    ));
+    let hub_name = |id: &str| trust.hubs.iter().find(|h| h.id == id).map_or(id.to_string(), |h| h.name.clone());
+    let column = |values: Vec<String>| Arc::new(StringArray::from(values)) as ArrayRef;
+    let s = &trust.schools;
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            column(s.iter().map(|s| s.id.clone()).collect()),
+            column(s.iter().map(|s| s.name.clone()).collect()),
+            column(s.iter().map(|s| s.hub.clone()).collect()),
+            column(s.iter().map(|s| hub_name(&s.hub)).collect()),
+            column(s.iter().map(|s| serde_phase(s.phase)).collect()),
+            column(s.iter().map(|s| s.urn.clone()).collect()),
+        ],
+    )?;
+    Ok(MemTable::try_new(schema, vec![vec![batch]])?)
+}
+
+fn serde_phase(phase: safelake_schemas::trust::Phase) -> String {
+    toml_string(&phase)
+}
+
+fn toml_string<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}

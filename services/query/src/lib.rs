@@ -1,0 +1,48 @@
+//! DataFusion over the lake: the library the query service, the SQL console and the
+//! PostgreSQL wire endpoint share, in the manner of ROAPI (a thin server over a query
+//! library).
+//!
+//! [`Engine::open`] registers the lake's tables and the event-sourced projections
+//! ([`catalog`]), reading through a store that hides files a compaction replaced
+//! ([`store`]). Tables are listed on every query, so new files appear without a restart.
+
+pub mod catalog;
+pub mod reports;
+pub mod store;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::cache::cache_manager::CacheManagerConfig;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use safelake_schemas::Trust;
+
+pub struct Engine {
+    ctx: SessionContext,
+}
+
+impl Engine {
+    pub async fn open(lake: &Path, trust: &Trust) -> Result<Engine> {
+        let config = SessionConfig::new().with_information_schema(true);
+        // DataFusion caches a table's file listing for the session's life by default:
+        // files the ingest commits later would never be read. The lake is listed afresh
+        // on every query instead (one directory walk; footers stay cached).
+        let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);
+        let runtime = RuntimeEnvBuilder::new().with_cache_manager(caches).build_arc()?;
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        catalog::register(&ctx, lake, trust).await?;
+        Ok(Engine { ctx })
+    }
+
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Runs one SQL statement and collects its result.
+    pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        let frame = self.ctx.sql(sql).await.context("planning the query")?;
+        frame.collect().await.context("running the query")
+    }
+}

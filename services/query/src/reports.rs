@@ -1,0 +1,106 @@
+//! Reports: one SQL file each in `queries/`, run with parameters bound as values (named
+//! placeholders such as `$from`), never pasted into the SQL text.
+
+use std::collections::HashMap;
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::metadata::ScalarAndMetadata;
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::prelude::SessionContext;
+
+/// A report: its name and SQL.
+pub struct Report {
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const REPORTS: &[Report] = &[
+    Report { name: "incident_trends", sql: include_str!("../../../queries/incident_trends.sql") },
+    Report { name: "repeat_pupils", sql: include_str!("../../../queries/repeat_pupils.sql") },
+];
+
+/// What a caller may ask of a report. Dates are checked here, so a bad one is the
+/// caller's error with a message, never a failed query.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// An academic year `2025-26`: 1 September to 1 September.
+    pub year: Option<String>,
+    pub school: Option<String>,
+    pub hub: Option<String>,
+    pub min: Option<i64>,
+}
+
+impl Params {
+    /// The values of the placeholders every report may use.
+    fn bind(&self) -> Result<ParamValues> {
+        let (from, to) = match (&self.year, &self.from, &self.to) {
+            (Some(year), None, None) => academic_year(year)?,
+            (Some(_), _, _) => bail!("give either year or from/to, not both"),
+            (None, from, to) => (
+                from.as_deref().map(date).transpose()?.unwrap_or(EARLIEST),
+                to.as_deref().map(date).transpose()?.unwrap_or(LATEST),
+            ),
+        };
+        if from >= to {
+            bail!("from ({from}) must be before to ({to})");
+        }
+        // Timestamps in UTC, the type of every time column, so comparisons need no cast.
+        let at = |d: NaiveDate| {
+            ScalarValue::TimestampMicrosecond(
+                d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_micros()),
+                Some("UTC".into()),
+            )
+        };
+        let values: HashMap<String, ScalarAndMetadata> = [
+            ("from", at(from)),
+            ("to", at(to)),
+            ("school", ScalarValue::Utf8(Some(self.school.clone().unwrap_or_default()))),
+            ("hub", ScalarValue::Utf8(Some(self.hub.clone().unwrap_or_default()))),
+            ("min", ScalarValue::Int64(Some(self.min.unwrap_or(3)))),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into()))
+        .collect();
+        Ok(ParamValues::Map(values))
+    }
+}
+
+/// The window when a report is given no dates: all of the lake.
+const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+const LATEST: NaiveDate = NaiveDate::from_ymd_opt(2200, 1, 1).expect("a valid date");
+
+fn date(text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| format!("{text:?} is not a date written YYYY-MM-DD"))
+}
+
+/// `2025-26` is 1 September 2025 to 1 September 2026.
+pub fn academic_year(text: &str) -> Result<(NaiveDate, NaiveDate)> {
+    let bad = || format!("{text:?} is not an academic year written like 2025-26");
+    let (start, end) = text.split_once('-').with_context(bad)?;
+    let start: i32 = start.parse().ok().filter(|y| (2000..2100).contains(y)).with_context(bad)?;
+    let end: i32 = end.parse().with_context(bad)?;
+    if end != (start + 1) % 100 || text.len() != 7 {
+        bail!(bad());
+    }
+    let first = NaiveDate::from_ymd_opt(start, 9, 1).with_context(bad)?;
+    Ok((first, NaiveDate::from_ymd_opt(start + 1, 9, 1).with_context(bad)?))
+}
+
+pub fn find(name: &str) -> Option<&'static Report> {
+    REPORTS.iter().find(|r| r.name == name)
+}
+
+/// Runs a report.
+pub async fn run(ctx: &SessionContext, name: &str, params: &Params) -> Result<Vec<RecordBatch>> {
+    let report = find(name).with_context(|| {
+        let known: Vec<_> = REPORTS.iter().map(|r| r.name).collect();
+        format!("no report {name:?}; reports: {}", known.join(", "))
+    })?;
+    let frame = ctx.sql(report.sql).await.with_context(|| format!("planning report {name}"))?;
+    let frame = frame.with_param_values(params.bind()?).with_context(|| format!("binding the parameters of {name}"))?;
+    frame.collect().await.with_context(|| format!("running report {name}"))
+}
