@@ -62,7 +62,7 @@ impl Args {
 
 pub async fn run(args: Args) -> Result<ExitCode> {
     let shutdown = CancellationToken::new();
-    tokio::spawn(crate::signals::cancel_on_signal(shutdown.clone()));
+    crate::signals::cancel_on_signal(shutdown.clone())?;
     safelake_ingest::run(args.options(), shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Result;
 use async_nats::jetstream;
 use indicatif::ProgressBar;
+use safelake_bus::local::free_port;
 use safelake_generate::Options;
 use safelake_ingest::consumer::caught_up;
 use safelake_lake::Lake;
@@ -20,9 +21,9 @@ fn load_size() -> u64 {
     std::env::var("SAFELAKE_CRASH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
 }
 
-fn ingest(server: &NatsServer, lake: &std::path::Path) -> Result<Child> {
+fn ingest(server: &NatsServer, lake: &std::path::Path, metrics_port: u16) -> Result<Child> {
     Ok(Command::new(env!("CARGO_BIN_EXE_safelake"))
-        .args(["ingest", "--nats", &server.url(), "--lake"])
+        .args(["ingest", "--nats", &server.url(), "--metrics", &format!("127.0.0.1:{metrics_port}"), "--lake"])
         .arg(lake)
         .args(["--flush-ms", "300", "--flush-rows", "50000", "--ack-wait-secs", "3", "--compact-every", "1"])
         .env("RUST_LOG", "warn")
@@ -53,7 +54,7 @@ async fn kill_9_at_random_moments_loses_and_duplicates_nothing() -> Result<()> {
     let expected = published.published as usize;
 
     for round in 0..5 {
-        let mut child = ingest(&server, lake_dir.path())?;
+        let mut child = ingest(&server, lake_dir.path(), free_port()?)?;
         let delay = 500 + random_below(3_000);
         tokio::time::sleep(Duration::from_millis(delay)).await;
         child.kill()?; // SIGKILL: no chance to flush or ack
@@ -61,7 +62,13 @@ async fn kill_9_at_random_moments_loses_and_duplicates_nothing() -> Result<()> {
         eprintln!("round {round}: killed after {delay} ms");
     }
 
-    let mut child = ingest(&server, lake_dir.path())?;
+    let port = free_port()?;
+    let mut child = ingest(&server, lake_dir.path(), port)?;
+    // Serving metrics means started: signals are handled from then on.
+    eventually(Duration::from_secs(60), "the ingest to start", || async move {
+        Ok(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok())
+    })
+    .await?;
     let js = jetstream::new(client);
     eventually(Duration::from_secs(600), "the restarted ingest to drain the stream", || {
         let js = js.clone();
