@@ -70,8 +70,8 @@ fn value(column: &dyn Array, i: usize) -> Value {
 /// The ids of every event in every family table.
 pub fn event_ids(lake: &Lake) -> Result<Vec<String>> {
     let mut ids = Vec::new();
-    for family in ["incident", "filter", "monitor", "agreement", "roster"] {
-        for row in rows(lake, &format!("{family}_events"))? {
+    for family in safelake_schemas::FAMILIES {
+        for row in rows(lake, family.table())? {
             ids.push(row["id"].as_str().unwrap_or_default().to_string());
         }
     }

@@ -79,17 +79,14 @@ fn schools(trust: &Trust) -> Result<MemTable> {
             column(s.iter().map(|s| s.name.clone()).collect()),
             column(s.iter().map(|s| s.hub.clone()).collect()),
             column(s.iter().map(|s| hub_name(&s.hub)).collect()),
-            column(s.iter().map(|s| serde_phase(s.phase)).collect()),
+            column(s.iter().map(|s| phase_name(s.phase)).collect()),
             column(s.iter().map(|s| s.urn.clone()).collect()),
         ],
     )?;
     Ok(MemTable::try_new(schema, vec![vec![batch]])?)
 }
 
-fn serde_phase(phase: safelake_schemas::trust::Phase) -> String {
-    toml_string(&phase)
-}
-
-fn toml_string<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+/// The phase as `trust.toml` writes it (`primary`, `all_through`, ...).
+fn phase_name(phase: safelake_schemas::trust::Phase) -> String {
+    serde_json::to_value(phase).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }

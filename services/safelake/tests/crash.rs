@@ -14,7 +14,8 @@ use safelake_generate::Options;
 use safelake_ingest::consumer::caught_up;
 use safelake_lake::Lake;
 use safelake_publish::{context, publish, Outgoing};
-use safelake_tests::{eventually, lake::rows, NatsServer};
+use safelake_tests::lake::{event_ids, rows};
+use safelake_tests::{eventually, NatsServer};
 
 /// Events to load; `SAFELAKE_CRASH_EVENTS` overrides (the issue asks for a million).
 fn load_size() -> u64 {
@@ -80,12 +81,7 @@ async fn kill_9_at_random_moments_loses_and_duplicates_nothing() -> Result<()> {
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 
     let lake = Lake::new(lake_dir.path());
-    let mut ids: Vec<String> = Vec::with_capacity(expected);
-    for family in ["incident", "filter", "monitor", "agreement", "roster"] {
-        ids.extend(
-            rows(&lake, &format!("{family}_events"))?.into_iter().map(|r| r["id"].as_str().unwrap().to_string()),
-        );
-    }
+    let mut ids = event_ids(&lake)?;
     let total = ids.len();
     ids.sort_unstable();
     ids.dedup();
