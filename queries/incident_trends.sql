@@ -1,6 +1,7 @@
 -- incident_trends: pupil incidents per month (of occurred_at, UTC), school and category,
 -- with the pupils on roll at the month's end and the rate per 1,000 of them.
--- params: from date, to date (inclusive, exclusive); school, hub ('' for all)
+-- title: Incident trends by category
+-- params: from, to, school, hub
 WITH scoped AS (
     SELECT i.occurred_at, i.school_id, i.category, s.hub_id
     FROM incidents i

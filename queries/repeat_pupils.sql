@@ -1,6 +1,7 @@
 -- repeat_pupils: pupils with at least `min` incidents that occurred in the window, per
 -- school (a pseudonymous reference belongs to one school's system).
--- params: from date, to date (inclusive, exclusive); school, hub ('' for all); min integer
+-- title: Pupils with repeated incidents
+-- params: from, to, school, hub, min
 SELECT i.school_id, i.pupil_ref, count(*) AS incidents,
        array_to_string(array_sort(array_distinct(array_agg(i.category))), ', ') AS categories,
        min(i.occurred_at) AS first_occurred_at, max(i.occurred_at) AS last_occurred_at

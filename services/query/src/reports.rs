@@ -10,10 +10,53 @@ use datafusion::common::metadata::ScalarAndMetadata;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::SessionContext;
 
-/// A report: its name and SQL.
+/// A report: its name and SQL. The SQL file's header comment describes it:
+///
+/// ```sql
+/// -- incident_trends: what one row is and how it is counted (any number of lines).
+/// -- title: Incident trends by category
+/// -- params: from, to, school, hub, min
+/// ```
+///
+/// `params` names what a caller may pass (`from`/`to` also accept `year`); the scope
+/// (`school`, `hub`) is bound by the service from what the caller may see.
 pub struct Report {
     pub name: &'static str,
     pub sql: &'static str,
+}
+
+impl Report {
+    fn header(&self) -> impl Iterator<Item = &'static str> {
+        self.sql.lines().map_while(|line| line.strip_prefix("--")).map(str::trim)
+    }
+
+    fn field(&self, key: &str) -> Option<&'static str> {
+        self.header().find_map(|line| line.strip_prefix(key)?.strip_prefix(':')).map(str::trim)
+    }
+
+    /// The heading a chart or page gives it.
+    pub fn title(&self) -> &'static str {
+        self.field("title").unwrap_or(self.name)
+    }
+
+    /// What one row is and how it is counted: the header's first lines.
+    pub fn about(&self) -> String {
+        let first = self.header().take_while(|l| !l.starts_with("title:") && !l.starts_with("params:"));
+        let text: Vec<_> = first.collect();
+        let text = text.join(" ");
+        text.strip_prefix(self.name).and_then(|t| t.strip_prefix(':')).unwrap_or(&text).trim().to_string()
+    }
+
+    /// The parameters it takes, as named in `Params`.
+    pub fn params(&self) -> Vec<&'static str> {
+        self.field("params").map(|p| p.split(',').map(str::trim).filter(|p| !p.is_empty()).collect()).unwrap_or_default()
+    }
+
+    /// Whether a query string key is one of its parameters (`year` stands for from/to).
+    pub fn takes(&self, key: &str) -> bool {
+        let params = self.params();
+        params.contains(&key) || (key == "year" && params.contains(&"from"))
+    }
 }
 
 pub const REPORTS: &[Report] = &[
