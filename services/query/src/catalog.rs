@@ -23,6 +23,8 @@ use crate::store::LiveFiles;
 pub const VIEWS: &[(&str, &str)] = &[
     ("incidents", include_str!("../../../queries/views/incidents.sql")),
     ("on_roll", include_str!("../../../queries/views/on_roll.sql")),
+    ("unblock_requests", include_str!("../../../queries/views/unblock_requests.sql")),
+    ("alerts", include_str!("../../../queries/views/alerts.sql")),
 ];
 
 /// Registers every table and view of the lake at `lake` in `ctx`.

@@ -49,7 +49,9 @@ impl Report {
 
     /// The parameters it takes, as named in `Params`.
     pub fn params(&self) -> Vec<&'static str> {
-        self.field("params").map(|p| p.split(',').map(str::trim).filter(|p| !p.is_empty()).collect()).unwrap_or_default()
+        self.field("params")
+            .map(|p| p.split(',').map(str::trim).filter(|p| !p.is_empty()).collect())
+            .unwrap_or_default()
     }
 
     /// Whether a query string key is one of its parameters (`year` stands for from/to).
@@ -62,6 +64,14 @@ impl Report {
 pub const REPORTS: &[Report] = &[
     Report { name: "incident_trends", sql: include_str!("../../../queries/incident_trends.sql") },
     Report { name: "repeat_pupils", sql: include_str!("../../../queries/repeat_pupils.sql") },
+    Report { name: "repeat_pupils_summary", sql: include_str!("../../../queries/repeat_pupils_summary.sql") },
+    Report { name: "blocked_categories", sql: include_str!("../../../queries/blocked_categories.sql") },
+    Report { name: "high_risk_users", sql: include_str!("../../../queries/high_risk_users.sql") },
+    Report { name: "agreement_coverage", sql: include_str!("../../../queries/agreement_coverage.sql") },
+    Report { name: "incident_timeliness", sql: include_str!("../../../queries/incident_timeliness.sql") },
+    Report { name: "escalations", sql: include_str!("../../../queries/escalations.sql") },
+    Report { name: "filtering_governance", sql: include_str!("../../../queries/filtering_governance.sql") },
+    Report { name: "ai_monitoring", sql: include_str!("../../../queries/ai_monitoring.sql") },
 ];
 
 /// What a caller may ask of a report. Dates are checked here, so a bad one is the
@@ -79,7 +89,9 @@ pub struct Params {
 
 impl Params {
     /// The values of the placeholders every report may use.
-    fn bind(&self) -> Result<ParamValues> {
+    /// The window `[from, to)` these parameters select; an error says what is wrong with
+    /// the dates the caller gave.
+    pub fn window(&self) -> Result<(NaiveDate, NaiveDate)> {
         let (from, to) = match (&self.year, &self.from, &self.to) {
             (Some(year), None, None) => academic_year(year)?,
             (Some(_), _, _) => bail!("give either year or from/to, not both"),
@@ -91,6 +103,11 @@ impl Params {
         if from >= to {
             bail!("from ({from}) must be before to ({to})");
         }
+        Ok((from, to))
+    }
+
+    fn bind(&self) -> Result<ParamValues> {
+        let (from, to) = self.window()?;
         // Timestamps in UTC, the type of every time column, so comparisons need no cast.
         let at = |d: NaiveDate| {
             ScalarValue::TimestampMicrosecond(
@@ -113,8 +130,8 @@ impl Params {
 }
 
 /// The window when a report is given no dates: all of the lake.
-const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
-const LATEST: NaiveDate = NaiveDate::from_ymd_opt(2200, 1, 1).expect("a valid date");
+pub const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+pub const LATEST: NaiveDate = NaiveDate::from_ymd_opt(2200, 1, 1).expect("a valid date");
 
 fn date(text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| format!("{text:?} is not a date written YYYY-MM-DD"))

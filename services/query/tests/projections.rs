@@ -142,3 +142,161 @@ async fn on_roll_holds_each_census_until_the_next_and_takes_corrections() {
     let schools = rows(&engine, "SELECT school_id, hub_name, phase FROM schools ORDER BY school_id").await;
     assert_eq!(schools, vec![vec!["sch01", "North Hub", "primary"], vec!["sch02", "South Hub", "secondary"]]);
 }
+
+#[tokio::test]
+async fn unblock_requests_keep_the_first_request_and_the_latest_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let request = |id: &str, at: &str, reason: &str| {
+        json!({"request_id": id, "requested_at": at, "requested_by": "s_00000000000000a1", "domain": "www.example.org",
+               "category": "streaming", "reason": reason, "from": "2025-10-06T08:00:00Z", "until": "2025-10-10T16:00:00Z"})
+    };
+    let decision = |id: &str, at: &str, decision: &str, by: &str| json!({"request_id": id, "decided_at": at, "decision": decision, "decided_by": by});
+    write_lake(
+        &Lake::new(dir.path()),
+        vec![
+            event(
+                1,
+                "sch01",
+                "filter.unblock_requested",
+                "2025-10-02T09:00:00Z",
+                request("R1", "2025-10-02T09:00:00Z", "A lesson video"),
+            ),
+            // The same request re-sent later with other words: the first stands.
+            event(
+                2,
+                "sch01",
+                "filter.unblock_requested",
+                "2025-10-02T10:00:00Z",
+                request("R1", "2025-10-02T09:00:00Z", "Resent"),
+            ),
+            // Denied, then approved on appeal: approved is the state.
+            event(
+                3,
+                "sch01",
+                "filter.unblock_decided",
+                "2025-10-03T09:00:00Z",
+                decision("R1", "2025-10-03T09:00:00Z", "denied", "s_00000000000000b1"),
+            ),
+            event(
+                4,
+                "sch01",
+                "filter.unblock_decided",
+                "2025-10-04T09:00:00Z",
+                decision("R1", "2025-10-04T09:00:00Z", "approved", "s_00000000000000b2"),
+            ),
+            // Undecided; the same id in another school is another request.
+            event(
+                5,
+                "sch01",
+                "filter.unblock_requested",
+                "2025-10-05T09:00:00Z",
+                request("R2", "2025-10-05T09:00:00Z", "Research"),
+            ),
+            event(
+                6,
+                "sch02",
+                "filter.unblock_requested",
+                "2025-10-06T09:00:00Z",
+                request("R1", "2025-10-06T09:00:00Z", "Club"),
+            ),
+            event(
+                7,
+                "sch02",
+                "filter.unblock_decided",
+                "2025-10-06T11:00:00Z",
+                decision("R1", "2025-10-06T11:00:00Z", "denied", "s_00000000000000b3"),
+            ),
+        ],
+    );
+    let engine = Engine::open(dir.path(), &Trust::parse(TRUST).unwrap()).await.unwrap();
+    let got = rows(
+        &engine,
+        "SELECT school_id, request_id, requested_at, reason, decision, decided_at, decided_by \
+         FROM unblock_requests ORDER BY school_id, request_id",
+    )
+    .await;
+    let (b2, b3) = ("s_00000000000000b2", "s_00000000000000b3");
+    assert_eq!(
+        got,
+        vec![
+            vec!["sch01", "R1", "2025-10-02T09:00:00Z", "A lesson video", "approved", "2025-10-04T09:00:00Z", b2],
+            vec!["sch01", "R2", "2025-10-05T09:00:00Z", "Research", "NULL", "NULL", "NULL"],
+            vec!["sch02", "R1", "2025-10-06T09:00:00Z", "Club", "denied", "2025-10-06T11:00:00Z", b3],
+        ]
+    );
+    let asked =
+        rows(&engine, "SELECT DISTINCT requested_by, domain, category, \"from\", until FROM unblock_requests").await;
+    let (from, until) = ("2025-10-06T08:00:00Z", "2025-10-10T16:00:00Z");
+    assert_eq!(asked, vec![vec!["s_00000000000000a1", "www.example.org", "streaming", from, until]]);
+}
+
+#[tokio::test]
+async fn alerts_carry_their_latest_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let raised = |id: &str, at: &str, severity: &str| {
+        json!({"alert_id": id, "raised_at": at, "user_ref": "s_00000000000000c1", "user_group": "staff",
+               "channel": "ai_chat", "category": "extremism", "severity": severity})
+    };
+    write_lake(
+        &Lake::new(dir.path()),
+        vec![
+            event(
+                1,
+                "sch01",
+                "monitor.alert_raised",
+                "2025-10-02T09:00:00Z",
+                raised("AL-1", "2025-10-02T09:00:00Z", "high"),
+            ),
+            event(
+                2,
+                "sch01",
+                "monitor.alert_reviewed",
+                "2025-10-02T10:00:00Z",
+                json!({"alert_id": "AL-1", "reviewed_at": "2025-10-02T10:00:00Z", "reviewed_by": "s_00000000000000d1",
+                       "outcome": "no_action"}),
+            ),
+            // Looked at again the next day: an incident was opened.
+            event(
+                3,
+                "sch01",
+                "monitor.alert_reviewed",
+                "2025-10-03T10:00:00Z",
+                json!({"alert_id": "AL-1", "reviewed_at": "2025-10-03T10:00:00Z", "reviewed_by": "s_00000000000000d2",
+                       "outcome": "incident_opened", "incident_id": "INC-7"}),
+            ),
+            event(
+                4,
+                "sch01",
+                "monitor.alert_raised",
+                "2025-10-04T09:00:00Z",
+                raised("AL-2", "2025-10-04T09:00:00Z", "low"),
+            ),
+        ],
+    );
+    let engine = Engine::open(dir.path(), &Trust::parse(TRUST).unwrap()).await.unwrap();
+    let got = rows(
+        &engine,
+        "SELECT school_id, alert_id, raised_at, severity, reviewed_at, reviewed_by, outcome, incident_id \
+         FROM alerts ORDER BY alert_id",
+    )
+    .await;
+    let d2 = "s_00000000000000d2";
+    assert_eq!(
+        got,
+        vec![
+            vec![
+                "sch01",
+                "AL-1",
+                "2025-10-02T09:00:00Z",
+                "high",
+                "2025-10-03T10:00:00Z",
+                d2,
+                "incident_opened",
+                "INC-7"
+            ],
+            vec!["sch01", "AL-2", "2025-10-04T09:00:00Z", "low", "NULL", "NULL", "NULL", "NULL"],
+        ]
+    );
+    let raised = rows(&engine, "SELECT DISTINCT user_ref, user_group, year_group, channel, category FROM alerts").await;
+    assert_eq!(raised, vec![vec!["s_00000000000000c1", "staff", "NULL", "ai_chat", "extremism"]]);
+}

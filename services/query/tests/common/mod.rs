@@ -71,3 +71,21 @@ pub fn to_rows(batches: Vec<datafusion::arrow::record_batch::RecordBatch>) -> Ro
     }
     rows
 }
+
+/// A lake of `events` on the test trust, and the engine over it.
+pub async fn open(events: Vec<Value>) -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    write_lake(&Lake::new(dir.path()), events);
+    let engine = Engine::open(dir.path(), &safelake_schemas::Trust::parse(TRUST).unwrap()).await.unwrap();
+    (dir, engine)
+}
+
+/// A report's rows as display strings.
+pub async fn report(engine: &Engine, name: &str, params: &safelake_query::reports::Params) -> Rows {
+    to_rows(safelake_query::reports::run(engine.context(), name, params).await.unwrap())
+}
+
+/// A table written by hand, in the form `report` returns.
+pub fn table(rows: &[&[&str]]) -> Rows {
+    rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}
