@@ -1,4 +1,5 @@
-//! Starting and stopping the ingest: recover what the lake holds, start the workers,
+//! Starting and stopping the ingest: recover what the lake holds (and any rollup it
+//! lacks), start the workers,
 //! the compactor and the metrics, and on shutdown let every worker commit and ack.
 
 use std::net::SocketAddr;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use safelake_lake::commit::remove_stale_temporaries;
 use safelake_lake::compact::compact_lake;
+use safelake_lake::rollup;
 use safelake_lake::{CommittedIndex, Lake};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -38,6 +40,11 @@ impl Ingest {
                 for dir in recovery_lake.partitions(table)? {
                     remove_stale_temporaries(&dir)?;
                 }
+            }
+            // A lake written before a rollup existed gets it now (a no-op once it has).
+            let derived = rollup::repair(&recovery_lake)?;
+            if derived.files > 0 {
+                tracing::info!(files = derived.files, "derived the rollups of files that lacked them");
             }
             CommittedIndex::load(&recovery_lake)
         })

@@ -113,15 +113,19 @@ pub fn compact_partition(dir: &Path, policy: CompactionPolicy) -> Result<Option<
         std::fs::remove_file(path).with_context(|| format!("removing compacted input {}", path.display()))?;
     }
     sync_dir(dir)?;
+    crate::rollup::remove_twins(dir, &names)?;
     Ok(Some(Compacted { output, inputs: inputs.len(), rows }))
 }
 
-/// Deletes the inputs of compactions that committed but crashed before deleting them.
+/// Deletes the inputs of compactions that committed but crashed before deleting them,
+/// and their rollup twins.
 fn finish_interrupted(dir: &Path) -> Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let name = entry?.file_name().to_string_lossy().into_owned();
         if name.ends_with(COMPACTED_SUFFIX) && !name.starts_with('.') {
-            for input in replaced_by(&dir.join(&name))? {
+            let inputs = replaced_by(&dir.join(&name))?;
+            crate::rollup::remove_twins(dir, &inputs)?;
+            for input in inputs {
                 match std::fs::remove_file(dir.join(&input)) {
                     Ok(()) => {
                         tracing::info!(dir = %dir.display(), %input, "removed input of an interrupted compaction")

@@ -3,6 +3,7 @@
 //! A file's name carries the range of stream sequences it holds. A compaction output is
 //! named `*.compacted.parquet` and lists the files it replaces in its footer; until those
 //! are deleted, [`Lake::live_files`] leaves them out, so a reader never sees a row twice.
+//! A rollup's file (see [`crate::rollup`]) is live exactly when its raw twin is.
 
 use std::path::{Path, PathBuf};
 
@@ -79,20 +80,16 @@ impl Lake {
     }
 
     /// The Parquet files of a partition directory that a reader should read: committed
-    /// files (no temporaries) minus the inputs of any compaction that already committed.
+    /// files (no temporaries) minus the inputs of any compaction that already committed;
+    /// in a rollup's directory, the twins of the live raw files (see [`crate::rollup`]).
     pub fn live_files(dir: &Path) -> Result<Vec<PathBuf>> {
-        let mut files: Vec<String> = Vec::new();
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
-        };
-        for entry in entries {
-            let name = entry?.file_name().to_string_lossy().into_owned();
-            if is_data_file(&name) {
-                files.push(name);
-            }
+        if let Some(raw_dir) = crate::rollup::raw_dir_of(dir) {
+            let raw: std::collections::HashSet<_> =
+                Lake::live_files(&raw_dir)?.into_iter().filter_map(|p| p.file_name().map(|n| n.to_owned())).collect();
+            let twins = data_files(dir)?.into_iter().filter(|n| raw.contains(std::ffi::OsStr::new(n)));
+            return Ok(twins.map(|n| dir.join(n)).collect());
         }
+        let files = data_files(dir)?;
         let mut replaced: std::collections::HashSet<String> = std::collections::HashSet::new();
         for name in files.iter().filter(|n| n.ends_with(COMPACTED_SUFFIX)) {
             replaced.extend(crate::compact::replaced_by(&dir.join(name))?);
@@ -101,6 +98,24 @@ impl Lake {
         live.sort();
         Ok(live)
     }
+}
+
+/// The names of the committed data files in `dir`, sorted (none if it does not exist).
+fn data_files(dir: &Path) -> Result<Vec<String>> {
+    let mut files: Vec<String> = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+    };
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if is_data_file(&name) {
+            files.push(name);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// A committed data file: `*.parquet`, not hidden (temporaries start with `.`).

@@ -4,8 +4,9 @@
 //! DataFusion lists a table's files on every query, so new files appear without a
 //! restart. Listing through this store applies the lake's own rule (see
 //! `safelake_lake::Lake::live_files`), so a query that runs while a compaction finishes
-//! never counts an event twice.
+//! never counts an event twice, and a rollup shows exactly the events its raw table does.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
@@ -19,7 +20,6 @@ use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore, PutMultipartOptions,
     PutOptions, PutPayload, PutResult, Result,
 };
-use safelake_lake::layout::COMPACTED_SUFFIX;
 
 #[derive(Debug)]
 pub struct LiveFiles {
@@ -48,25 +48,23 @@ impl fmt::Display for LiveFiles {
     }
 }
 
-/// Drops the objects that a compaction output in the same directory replaces.
-fn hide_replaced(objects: Vec<ObjectMeta>) -> Vec<ObjectMeta> {
-    let mut replaced: HashMap<String, HashSet<String>> = HashMap::new();
-    for object in objects.iter().filter(|o| o.location.as_ref().ends_with(COMPACTED_SUFFIX)) {
-        let local = format!("/{}", object.location);
-        let names = safelake_lake::compact::replaced_by(std::path::Path::new(&local)).unwrap_or_default();
-        let dir = parent(&object.location);
-        replaced.entry(dir).or_default().extend(names);
+/// Keeps the objects that the lake's own rule says are live, directory by directory:
+/// not replaced by a committed compaction, and, for a rollup, with a live raw twin. A
+/// directory that cannot be read fails the query rather than silently losing its rows.
+fn live_only(objects: Vec<ObjectMeta>) -> Result<Vec<ObjectMeta>> {
+    let mut live: HashMap<String, HashSet<String>> = HashMap::new();
+    for object in &objects {
+        if let Entry::Vacant(entry) = live.entry(parent(&object.location)) {
+            let dir = format!("/{}", entry.key());
+            let files = safelake_lake::Lake::live_files(std::path::Path::new(&dir))
+                .map_err(|e| object_store::Error::Generic { store: "LiveFiles", source: e.into() })?;
+            entry.insert(files.iter().filter_map(|p| Some(p.file_name()?.to_string_lossy().into_owned())).collect());
+        }
     }
-    if replaced.is_empty() {
-        return objects;
-    }
-    objects
+    Ok(objects
         .into_iter()
-        .filter(|o| {
-            let name = o.location.filename().unwrap_or_default();
-            !replaced.get(&parent(&o.location)).is_some_and(|names| names.contains(name))
-        })
-        .collect()
+        .filter(|o| live[&parent(&o.location)].contains(o.location.filename().unwrap_or_default()))
+        .collect())
 }
 
 fn parent(path: &Path) -> String {
@@ -98,7 +96,7 @@ impl ObjectStore for LiveFiles {
         let listed = self.inner.list(prefix);
         stream::once(async move {
             let objects: Vec<ObjectMeta> = listed.try_collect().await?;
-            Ok::<_, object_store::Error>(stream::iter(hide_replaced(objects).into_iter().map(Ok)))
+            Ok::<_, object_store::Error>(stream::iter(live_only(objects)?.into_iter().map(Ok)))
         })
         .try_flatten()
         .boxed()
@@ -106,7 +104,7 @@ impl ObjectStore for LiveFiles {
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
         let mut result = self.inner.list_with_delimiter(prefix).await?;
-        result.objects = hide_replaced(result.objects);
+        result.objects = live_only(result.objects)?;
         Ok(result)
     }
 

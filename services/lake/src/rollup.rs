@@ -1,0 +1,250 @@
+//! Rollups: small files derived from the raw event files, so that reports over a year of
+//! web filtering read thousands of rows, not a hundred million.
+//!
+//! Each rollup file is the *twin* of one raw file: same partition, same name, in the
+//! rollup's own table directory, holding the aggregate of exactly that file's rows. A twin
+//! is a pure function of its raw file, which is immutable, so:
+//!
+//! - a reader takes a twin exactly when its raw file is live (see [`crate::Lake::live_files`]):
+//!   the rollup and the raw table then describe the same events at every moment, through
+//!   commits and compactions alike;
+//! - the twin is written before its raw file is committed (see
+//!   [`crate::commit::write_event_file`]), so a live raw file always has one;
+//! - any twin can be thrown away and derived again ([`repair`], [`rebuild`]).
+//!
+//! One rollup so far, `blocked_daily`: web filter blocks per day, user, category and
+//! verdict. Add another by giving it a [`Rollup`] and a derive function.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use anyhow::{Context, Result};
+use arrow::array::{Array, ArrayRef, AsArray, Date32Array, Int64Array, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimestampMicrosecondType};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+
+use crate::commit::write_replacing;
+use crate::layout::Lake;
+
+const FILTER_BLOCKED: &str = "uk.safeguarding.filter.blocked.v1";
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// A table derived file by file from one raw table.
+#[derive(Debug)]
+pub struct Rollup {
+    /// Its table directory in the lake (and its SQL name).
+    pub table: &'static str,
+    /// The raw table it is derived from.
+    pub source: &'static str,
+    /// The raw columns it reads.
+    pub reads: &'static [&'static str],
+    pub schema: fn() -> SchemaRef,
+    /// The aggregate of one raw file's rows (no rows when it has none of its events: the
+    /// empty twin still says the file was derived).
+    pub derive: fn(&[RecordBatch]) -> Result<RecordBatch>,
+}
+
+pub const ROLLUPS: &[Rollup] = &[Rollup {
+    table: "blocked_daily",
+    source: "filter_events",
+    reads: &["type", "occurred_at", "user_ref", "user_group", "category", "verdict"],
+    schema: blocked_daily_schema,
+    derive: blocked_daily,
+}];
+
+/// The rollups derived from the files of a raw partition directory
+/// (`<lake>/<table>/school_id=<id>/month=<YYYY-MM>`).
+pub fn of_dir(raw_dir: &Path) -> Vec<&'static Rollup> {
+    match partition_table(raw_dir) {
+        Some(table) => ROLLUPS.iter().filter(|r| r.source == table).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The table of a school-and-month partition directory.
+fn partition_table(dir: &Path) -> Option<String> {
+    let month = dir.file_name()?.to_str()?;
+    let school = dir.parent()?.file_name()?.to_str()?;
+    if !month.starts_with("month=") || !school.starts_with("school_id=") {
+        return None;
+    }
+    Some(dir.parent()?.parent()?.file_name()?.to_str()?.to_string())
+}
+
+/// The directory of `rollup` that mirrors the raw partition directory `raw_dir`.
+pub fn twin_dir(rollup: &Rollup, raw_dir: &Path) -> PathBuf {
+    let month = raw_dir.file_name().expect("a partition directory");
+    let school = raw_dir.parent().and_then(Path::file_name).expect("a partition directory");
+    let root = raw_dir.parent().and_then(Path::parent).and_then(Path::parent).expect("a partition directory");
+    root.join(rollup.table).join(school).join(month)
+}
+
+/// For a partition directory of a rollup table, the raw partition directory it mirrors.
+pub fn raw_dir_of(dir: &Path) -> Option<PathBuf> {
+    let table = partition_table(dir)?;
+    let rollup = ROLLUPS.iter().find(|r| r.table == table)?;
+    let table_dir = dir.parent()?.parent()?;
+    Some(table_dir.parent()?.join(rollup.source).join(dir.parent()?.file_name()?).join(dir.file_name()?))
+}
+
+/// `blocked_daily`: one row per (UTC day of occurred_at, user, category, verdict) of the
+/// filter's blocked events, with how many requests it stopped or flagged.
+pub fn blocked_daily_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    Arc::clone(SCHEMA.get_or_init(|| {
+        Arc::new(Schema::new(vec![
+            Field::new("day", DataType::Date32, false),
+            Field::new("user_ref", DataType::Utf8, true),
+            Field::new("user_group", DataType::Utf8, true),
+            Field::new("category", DataType::Utf8, true),
+            Field::new("verdict", DataType::Utf8, true),
+            Field::new("requests", DataType::Int64, false),
+        ]))
+    }))
+}
+
+/// (day, user_ref, user_group, category, verdict), owned or borrowed from a batch.
+type Key<S> = (i32, Option<S>, Option<S>, Option<S>, Option<S>);
+type BlockedKey = Key<String>;
+
+fn text_at(array: &StringArray, i: usize) -> Option<&str> {
+    array.is_valid(i).then(|| array.value(i))
+}
+
+fn blocked_daily(batches: &[RecordBatch]) -> Result<RecordBatch> {
+    let mut counts: HashMap<BlockedKey, i64> = HashMap::new();
+    for batch in batches {
+        let text = |name: &str| -> Result<ArrayRef> {
+            let column = batch.column_by_name(name).with_context(|| format!("no column {name}"))?;
+            Ok(cast(column, &DataType::Utf8)?)
+        };
+        let (kind, user, group, category, verdict) =
+            (text("type")?, text("user_ref")?, text("user_group")?, text("category")?, text("verdict")?);
+        let (kind, user, group, category, verdict) = (
+            kind.as_string::<i32>(),
+            user.as_string::<i32>(),
+            group.as_string::<i32>(),
+            category.as_string::<i32>(),
+            verdict.as_string::<i32>(),
+        );
+        let occurred = batch.column_by_name("occurred_at").context("no column occurred_at")?;
+        let occurred = occurred.as_primitive_opt::<TimestampMicrosecondType>().context("occurred_at is a timestamp")?;
+        // Counted per batch on borrowed text, so a row costs no allocation; only each
+        // distinct key is copied.
+        let mut here: HashMap<Key<&str>, i64> = HashMap::new();
+        for i in 0..batch.num_rows() {
+            if kind.value(i) != FILTER_BLOCKED || occurred.is_null(i) {
+                continue;
+            }
+            let day = occurred.value(i).div_euclid(MICROS_PER_DAY) as i32;
+            *here
+                .entry((day, text_at(user, i), text_at(group, i), text_at(category, i), text_at(verdict, i)))
+                .or_default() += 1;
+        }
+        let owned = |s: Option<&str>| s.map(str::to_string);
+        for ((day, user, group, category, verdict), n) in here {
+            *counts.entry((day, owned(user), owned(group), owned(category), owned(verdict))).or_default() += n;
+        }
+    }
+    let mut rows: Vec<(BlockedKey, i64)> = counts.into_iter().collect();
+    // Sorted by day, then category, then user: runs that compress well and row groups
+    // whose day statistics prune.
+    rows.sort_by(|(a, _), (b, _)| (a.0, &a.3, &a.1, &a.4).cmp(&(b.0, &b.3, &b.1, &b.4)));
+    let strings = |f: fn(&BlockedKey) -> &Option<String>| -> ArrayRef {
+        Arc::new(rows.iter().map(|(k, _)| f(k).as_deref()).collect::<StringArray>())
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Date32Array::from(rows.iter().map(|(k, _)| k.0).collect::<Vec<i32>>())),
+        strings(|k| &k.1),
+        strings(|k| &k.2),
+        strings(|k| &k.3),
+        strings(|k| &k.4),
+        Arc::new(rows.iter().map(|(_, n)| *n).collect::<Int64Array>()),
+    ];
+    Ok(RecordBatch::try_new(blocked_daily_schema(), columns)?)
+}
+
+/// Writes the twins of a raw file about to be committed as `raw_dir/name`, replacing any
+/// left by an earlier attempt. The raw file must not be live yet.
+pub fn write_twins(rollups: &[&Rollup], raw_dir: &Path, name: &str, batches: &[RecordBatch]) -> Result<()> {
+    for rollup in rollups {
+        let derived = (rollup.derive)(batches)?;
+        write_replacing(&twin_dir(rollup, raw_dir), name, &derived)
+            .with_context(|| format!("writing the {} twin of {}", rollup.table, raw_dir.join(name).display()))?;
+    }
+    Ok(())
+}
+
+/// Derives the twins of the committed raw file `raw` again, from its content.
+pub fn derive_twins(rollups: &[&Rollup], raw: &Path) -> Result<()> {
+    let (dir, name) = (raw.parent().context("a file")?, raw.file_name().context("a file")?.to_string_lossy());
+    for rollup in rollups {
+        let derived = (rollup.derive)(&read(raw, rollup.reads)?)?;
+        write_replacing(&twin_dir(rollup, dir), &name, &derived)?;
+    }
+    Ok(())
+}
+
+/// Removes the twins of raw files that are gone (replaced by a compaction and deleted).
+pub fn remove_twins(raw_dir: &Path, names: &[String]) -> Result<()> {
+    for rollup in of_dir(raw_dir) {
+        let dir = twin_dir(rollup, raw_dir);
+        for name in names {
+            match std::fs::remove_file(dir.join(name)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("removing {}", dir.join(name).display())),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What [`repair`] or [`rebuild`] did: how many twins were derived.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Derived {
+    pub files: usize,
+}
+
+/// Derives the twins that live raw files lack: those of a lake written before a rollup
+/// existed, or of a raw file whose twin was deleted by hand. Cheap when none is missing.
+pub fn repair(lake: &Lake) -> Result<Derived> {
+    derive_all(lake, false)
+}
+
+/// Derives every twin again from the raw files (after a rollup's definition changed).
+pub fn rebuild(lake: &Lake) -> Result<Derived> {
+    derive_all(lake, true)
+}
+
+fn derive_all(lake: &Lake, all: bool) -> Result<Derived> {
+    let mut done = Derived::default();
+    for rollup in ROLLUPS {
+        for raw_dir in lake.partitions(rollup.source)? {
+            let twins = twin_dir(rollup, &raw_dir);
+            for raw in Lake::live_files(&raw_dir)? {
+                let name = raw.file_name().expect("a file").to_string_lossy().into_owned();
+                if !all && twins.join(&name).exists() {
+                    continue;
+                }
+                derive_twins(&[rollup], &raw)?;
+                done.files += 1;
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// The `columns` of a raw file.
+fn read(path: &Path, columns: &[&str]) -> Result<Vec<RecordBatch>> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+    let reader = builder.with_projection(mask).with_batch_size(65_536).build()?;
+    reader.collect::<Result<Vec<_>, _>>().with_context(|| format!("reading {}", path.display()))
+}
