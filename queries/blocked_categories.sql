@@ -5,24 +5,24 @@
 -- title: Blocked and flagged web categories
 -- params: from, to, school, hub
 --
--- The `month` predicate is on the Hive partition column (the month of occurred_at, the
--- business time of blocked events), so whole months outside the window are never opened;
--- the occurred_at predicate then trims the edge months.
+-- Read from the blocked_daily rollup (one row per day, user, category and verdict, which
+-- holds exactly the raw filter_events' blocks: see rollups/blocked_daily.sql). The
+-- `month` predicate is on the Hive partition column (the month of occurred_at), so whole
+-- months outside the window are never opened; the `day` predicate then trims the edge
+-- months (windows are whole UTC days).
 -- Distinct users are counted in two steps (per user first, then per category): DataFusion
 -- plans count(*) beside count(DISTINCT) in one GROUP BY far more slowly.
 WITH per_user AS (
-    SELECT to_char(f.occurred_at, '%Y-%m') AS event_month, s.hub_id, f.school_id,
-           CAST(f.category AS VARCHAR) AS category, f.user_ref,
-           sum(CASE WHEN f.verdict = 'blocked' THEN 1 ELSE 0 END) AS blocked,
-           sum(CASE WHEN f.verdict = 'flagged' THEN 1 ELSE 0 END) AS flagged
-    FROM filter_events f
-    JOIN schools s ON s.school_id = f.school_id
-    WHERE f.type = 'uk.safeguarding.filter.blocked.v1'
-      AND f.month >= to_char($from, '%Y-%m')
-      AND f.month <= to_char($to - INTERVAL '1 microsecond', '%Y-%m')
-      AND f.occurred_at >= $from
-      AND f.occurred_at < $to
-      AND ($school = '' OR f.school_id = $school)
+    SELECT to_char(b.day, '%Y-%m') AS event_month, s.hub_id, b.school_id, b.category, b.user_ref,
+           sum(CASE WHEN b.verdict = 'blocked' THEN b.requests ELSE 0 END) AS blocked,
+           sum(CASE WHEN b.verdict = 'flagged' THEN b.requests ELSE 0 END) AS flagged
+    FROM blocked_daily b
+    JOIN schools s ON s.school_id = b.school_id
+    WHERE b.month >= to_char($from, '%Y-%m')
+      AND b.month <= to_char($to - INTERVAL '1 microsecond', '%Y-%m')
+      AND b.day >= CAST($from AS DATE)
+      AND b.day < CAST($to AS DATE)
+      AND ($school = '' OR b.school_id = $school)
       AND ($hub = '' OR s.hub_id = $hub)
     GROUP BY 1, 2, 3, 4, 5
 )

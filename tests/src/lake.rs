@@ -77,3 +77,52 @@ pub fn event_ids(lake: &Lake) -> Result<Vec<String>> {
     }
     Ok(ids)
 }
+
+/// A CloudEvent of `kind` (`incident.recorded`, ...) for hand-made lakes: id `ev-<n>`.
+pub fn event(n: usize, school: &str, kind: &str, time: &str, data: Value) -> Value {
+    serde_json::json!({"specversion": "1.0", "id": format!("ev-{n}"), "source": "urn:test",
+        "type": format!("uk.safeguarding.{kind}.v1"), "time": time, "schoolid": school, "data": data})
+}
+
+/// Writes events as the ingest would (validated, one file per family, school and month),
+/// for tests of what reads the lake. Panics on an event the contract refuses.
+pub fn write_events(lake: &Lake, events: Vec<Value>) {
+    use safelake_lake::{layout::file_name, write_parquet, FamilyBuilder, Partition};
+    let mut builders: BTreeMap<Partition, FamilyBuilder> = BTreeMap::new();
+    for (seq, value) in events.into_iter().enumerate() {
+        let event = safelake_schemas::validate_value(value.clone(), None).unwrap_or_else(|r| panic!("{value}: {r}"));
+        let family = event.event_type.family;
+        let partition = Partition::events(family, &event.school_id, &event.month());
+        builders.entry(partition).or_insert_with(|| FamilyBuilder::new(family)).append(&event, seq as u64 + 1, 0);
+    }
+    for (partition, mut builder) in builders {
+        let batch = builder.finish(std::time::SystemTime::now().into());
+        write_parquet(&lake.dir(&partition), &file_name(1, 1, false), &[batch], vec![]).expect("writing a test lake");
+    }
+}
+
+/// A two-school trust for hand-made lakes: sch01 (Ash Primary) in hub north, sch02
+/// (Birch Academy) in hub south.
+pub const TRUST: &str = r#"
+[trust]
+id = "west"
+name = "West Trust"
+[[hubs]]
+id = "north"
+name = "North Hub"
+[[schools]]
+id = "sch01"
+name = "Ash Primary"
+hub = "north"
+phase = "primary"
+urn = "100001"
+[[hubs]]
+id = "south"
+name = "South Hub"
+[[schools]]
+id = "sch02"
+name = "Birch Academy"
+hub = "south"
+phase = "secondary"
+urn = "100002"
+"#;

@@ -58,6 +58,25 @@ impl LocalServer {
         }
     }
 
+    /// Stops the server as an operator would (SIGTERM): it flushes its store and exits.
+    /// Falls back to SIGKILL if it has not exited within `grace`.
+    pub fn stop(&mut self, grace: Duration) {
+        let Some(mut child) = self.child.take() else { return };
+        // SAFETY: kill(2) on our own child's pid, which we have not yet reaped.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
     /// Starts the server (again) on the same port and store.
     pub fn restart(&mut self) -> Result<()> {
         self.kill();

@@ -1,7 +1,7 @@
-//! The lake as SQL tables: one listing table per family (`incident_events`, ...) and
-//! `rejects`, partitioned by `school_id` and `month` from the Hive paths, `schools` from
-//! `trust.toml`, and the event-sourced projections (`incidents`, ...) as views whose SQL
-//! lives in `queries/views/`.
+//! The lake as SQL tables: one listing table per family (`incident_events`, ...),
+//! `rejects` and each rollup (`blocked_daily`), partitioned by `school_id` and `month` from
+//! the Hive paths, `schools` from `trust.toml`, and the event-sourced projections
+//! (`incidents`, ...) as views whose SQL lives in `queries/views/`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTable
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use safelake_lake::layout::REJECTS;
+use safelake_lake::rollup::ROLLUPS;
 use safelake_schemas::arrow::FamilyTable;
 use safelake_schemas::{Trust, FAMILIES};
 
@@ -25,7 +26,12 @@ pub const VIEWS: &[(&str, &str)] = &[
     ("on_roll", include_str!("../../../queries/views/on_roll.sql")),
     ("unblock_requests", include_str!("../../../queries/views/unblock_requests.sql")),
     ("alerts", include_str!("../../../queries/views/alerts.sql")),
+    ("high_risk_blocked", include_str!("../../../queries/views/high_risk_blocked.sql")),
 ];
+
+/// The SQL definition of each rollup over the raw tables, which its files must equal.
+pub const ROLLUP_DEFINITIONS: &[(&str, &str)] =
+    &[("blocked_daily", include_str!("../../../queries/rollups/blocked_daily.sql"))];
 
 /// Registers every table and view of the lake at `lake` in `ctx`.
 pub async fn register(ctx: &SessionContext, lake: &Path, trust: &Trust) -> Result<()> {
@@ -36,6 +42,9 @@ pub async fn register(ctx: &SessionContext, lake: &Path, trust: &Trust) -> Resul
         register_listing(ctx, lake, family.table(), schema, &["school_id", "month"])?;
     }
     register_listing(ctx, lake, REJECTS, safelake_lake::rejects::schema(), &["month"])?;
+    for rollup in ROLLUPS {
+        register_listing(ctx, lake, rollup.table, (rollup.schema)(), &["school_id", "month"])?;
+    }
     ctx.register_table("schools", Arc::new(schools(trust)?))?;
     for (name, sql) in VIEWS {
         let create = format!("CREATE VIEW {name} AS {sql}");

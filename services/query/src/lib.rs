@@ -5,9 +5,11 @@
 //! [`Engine::open`] registers the lake's tables and the event-sourced projections
 //! ([`catalog`]), reading through a store that hides files a compaction replaced
 //! ([`store`]). Tables are listed on every query, so new files appear without a restart.
+//! [`rollups::check`] holds the rollups that reports read to their SQL definitions.
 
 pub mod catalog;
 pub mod reports;
+pub mod rollups;
 pub mod store;
 
 use std::path::Path;

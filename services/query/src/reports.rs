@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::metadata::ScalarAndMetadata;
 use datafusion::common::{ParamValues, ScalarValue};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{DataFrame, SessionContext};
 
 /// A report: its name and SQL. The SQL file's header comment describes it:
 ///
@@ -72,6 +72,10 @@ pub const REPORTS: &[Report] = &[
     Report { name: "escalations", sql: include_str!("../../../queries/escalations.sql") },
     Report { name: "filtering_governance", sql: include_str!("../../../queries/filtering_governance.sql") },
     Report { name: "ai_monitoring", sql: include_str!("../../../queries/ai_monitoring.sql") },
+    // Beyond reports.md: what the dashboards show to governance roles and DSLs.
+    Report { name: "high_risk_summary", sql: include_str!("../../../queries/high_risk_summary.sql") },
+    Report { name: "school_summary", sql: include_str!("../../../queries/school_summary.sql") },
+    Report { name: "open_incidents", sql: include_str!("../../../queries/open_incidents.sql") },
 ];
 
 /// What a caller may ask of a report. Dates are checked here, so a bad one is the
@@ -156,11 +160,16 @@ pub fn find(name: &str) -> Option<&'static Report> {
 
 /// Runs a report.
 pub async fn run(ctx: &SessionContext, name: &str, params: &Params) -> Result<Vec<RecordBatch>> {
+    plan(ctx, name, params).await?.collect().await.with_context(|| format!("running report {name}"))
+}
+
+/// Plans a report with its parameters bound, for a caller that needs its schema as well
+/// as its rows (an empty result still has columns).
+pub async fn plan(ctx: &SessionContext, name: &str, params: &Params) -> Result<DataFrame> {
     let report = find(name).with_context(|| {
         let known: Vec<_> = REPORTS.iter().map(|r| r.name).collect();
         format!("no report {name:?}; reports: {}", known.join(", "))
     })?;
     let frame = ctx.sql(report.sql).await.with_context(|| format!("planning report {name}"))?;
-    let frame = frame.with_param_values(params.bind()?).with_context(|| format!("binding the parameters of {name}"))?;
-    frame.collect().await.with_context(|| format!("running report {name}"))
+    frame.with_param_values(params.bind()?).with_context(|| format!("binding the parameters of {name}"))
 }

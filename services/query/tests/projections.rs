@@ -300,3 +300,22 @@ async fn alerts_carry_their_latest_review() {
     let raised = rows(&engine, "SELECT DISTINCT user_ref, user_group, year_group, channel, category FROM alerts").await;
     assert_eq!(raised, vec![vec!["s_00000000000000c1", "staff", "NULL", "ai_chat", "extremism"]]);
 }
+
+/// The high-risk categories the reports count are the contract's, no more and no fewer.
+#[test]
+fn the_high_risk_view_lists_exactly_the_contracts_high_risk_categories() {
+    let defs: Value = serde_json::from_str(include_str!("../../../schemas/defs.json")).unwrap();
+    let mut contract: Vec<&str> = defs["$defs"]["high_risk_web_category"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let view = include_str!("../../../queries/views/high_risk_blocked.sql");
+    let list = view.split("category IN (").nth(1).unwrap().split(')').next().unwrap();
+    let mut listed: Vec<&str> = list.split(',').map(|c| c.trim().trim_matches('\'')).collect();
+    contract.sort();
+    listed.sort();
+    assert!(!contract.is_empty());
+    assert_eq!(listed, contract);
+}

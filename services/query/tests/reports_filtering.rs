@@ -265,7 +265,7 @@ async fn filter_reports_open_only_the_months_of_their_window() {
     let (_dir, engine) = open(filter_log()).await;
     for name in ["blocked_categories", "high_risk_users"] {
         let plan = plan(&engine, name).await;
-        assert!(plan.contains("full_filters=[filter_events.month >= Utf8(\"2025-10\")"), "{name}: {plan}");
+        assert!(plan.contains("full_filters=[blocked_daily.month >= Utf8(\"2025-10\")"), "{name}: {plan}");
         for month in ["2025-10", "2025-11"] {
             assert!(plan.contains(&format!("school_id=sch01/month={month}/")), "{name} skips {month}: {plan}");
         }

@@ -9,7 +9,10 @@ mod generate;
 mod ingest;
 mod nats_args;
 mod publish;
+mod rollups;
+mod serve;
 mod signals;
+mod up;
 mod validate;
 
 #[derive(Parser)]
@@ -32,6 +35,12 @@ enum Command {
     Generate(generate::Args),
     /// Ingest events from JetStream into the Parquet lake, exactly once.
     Ingest(ingest::Args),
+    /// Run everything on this machine: a local nats-server, the ingest and the dashboards.
+    Up(up::Args),
+    /// Serve the reports, charts and dashboards over HTTP.
+    Serve(serve::Args),
+    /// Derive, rebuild or check the rollups that reports read instead of raw events.
+    Rollups(rollups::Args),
     /// Measure: `safelake bench ingest` compares the full ingest with a bare consumer.
     Bench(bench::Args),
 }
@@ -45,6 +54,9 @@ fn main() -> ExitCode {
         Command::Publish(args) => runtime().block_on(publish::run(args)),
         Command::Generate(args) => runtime().block_on(generate::run(args)),
         Command::Ingest(args) => runtime().block_on(ingest::run(args)),
+        Command::Up(args) => runtime().block_on(up::run(args)),
+        Command::Serve(args) => runtime().block_on(serve::run(args)),
+        Command::Rollups(args) => runtime().block_on(rollups::run(args)),
         Command::Bench(args) => runtime().block_on(bench::run(args)),
     };
     match result {

@@ -1,58 +1,15 @@
 //! Hand-made lakes for the query tests: events written as the ingest writes them.
-#![allow(dead_code)]
+// Each test file uses its own subset of these.
+#![allow(dead_code, unused_imports)]
 
-use chrono::Utc;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use safelake_lake::{layout::file_name, write_parquet, FamilyBuilder, Lake, Partition};
+use safelake_lake::Lake;
 use safelake_query::Engine;
-use safelake_schemas::validate_value;
-use serde_json::{json, Value};
+pub use safelake_tests::lake::{event, write_events as write_lake, TRUST};
+use serde_json::Value;
 
 /// Rows as display strings, where a test compares them with a table written by hand.
 pub type Rows = Vec<Vec<String>>;
-
-pub const TRUST: &str = r#"
-[trust]
-id = "west"
-name = "West Trust"
-[[hubs]]
-id = "north"
-name = "North Hub"
-[[schools]]
-id = "sch01"
-name = "Ash Primary"
-hub = "north"
-phase = "primary"
-urn = "100001"
-[[hubs]]
-id = "south"
-name = "South Hub"
-[[schools]]
-id = "sch02"
-name = "Birch Academy"
-hub = "south"
-phase = "secondary"
-urn = "100002"
-"#;
-
-pub fn event(n: usize, school: &str, kind: &str, time: &str, data: Value) -> Value {
-    json!({"specversion": "1.0", "id": format!("ev-{n}"), "source": "urn:test", "type": format!("uk.safeguarding.{kind}.v1"),
-           "time": time, "schoolid": school, "data": data})
-}
-
-/// Writes events as the ingest would: one file per (family, school, month).
-pub fn write_lake(lake: &Lake, events: Vec<Value>) {
-    let mut builders: std::collections::BTreeMap<Partition, FamilyBuilder> = Default::default();
-    for (seq, value) in events.into_iter().enumerate() {
-        let event = validate_value(value.clone(), None).unwrap_or_else(|r| panic!("{value}: {r}"));
-        let family = event.event_type.family;
-        let partition = Partition::events(family, &event.school_id, &event.month());
-        builders.entry(partition).or_insert_with(|| FamilyBuilder::new(family)).append(&event, seq as u64 + 1, 0);
-    }
-    for (partition, mut builder) in builders {
-        write_parquet(&lake.dir(&partition), &file_name(1, 1, false), &[builder.finish(Utc::now())], vec![]).unwrap();
-    }
-}
 
 /// Query results as rows of display strings, for comparing with a table written by hand.
 pub async fn rows(engine: &Engine, sql: &str) -> Rows {

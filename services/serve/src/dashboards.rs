@@ -1,0 +1,280 @@
+//! The dashboards: server-rendered pages that arrange reports as charts and tables as
+//! `dashboards/*.toml` defines them, with filters for period and school, downloads of
+//! every chart (SVG, PNG) and table (CSV), and nothing loaded from another host.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::record_batch::RecordBatch;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use chrono::Months;
+use minijinja::{context, Environment};
+use safelake_query::reports::{self, Params, EARLIEST, LATEST};
+use serde::Serialize;
+
+use crate::catalogue::Item;
+use crate::charts::titles;
+use crate::error::{Error, Result};
+use crate::label::with_school_names;
+use crate::period;
+use crate::request::Scope;
+use crate::state::AppState;
+use crate::table::{self, Table};
+
+/// The page templates, compiled into the binary.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    pub fn new() -> anyhow::Result<Templates> {
+        let mut env = Environment::new();
+        env.add_template("base.html", include_str!("../templates/base.html"))?;
+        env.add_template("dashboard.html", include_str!("../templates/dashboard.html"))?;
+        env.add_template("index.html", include_str!("../templates/index.html"))?;
+        Ok(Templates { env })
+    }
+
+    fn render(&self, name: &str, ctx: minijinja::Value) -> Result<Html<String>> {
+        let template = self.env.get_template(name).map_err(|e| Error::internal(e.into()).page())?;
+        template.render(ctx).map(Html).map_err(|e| Error::internal(e.into()).page())
+    }
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/style.css"))
+}
+
+/// The tab icon (browsers ask for one; without it every page logs a 404).
+pub async fn icon() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], include_str!("../static/favicon.svg"))
+}
+
+/// The list of dashboards: the trustees' review, each hub's and each school's.
+pub async fn index(State(state): State<Arc<AppState>>) -> Result<Html<String>> {
+    let trust = &state.trust;
+    let hubs: Vec<_> = trust.hubs.iter().map(|h| context! {id => h.id, name => h.name}).collect();
+    let schools: Vec<_> = trust.schools.iter().map(|s| context! {id => s.id, name => s.name, hub => s.hub}).collect();
+    state.templates.render("index.html", context! {title => trust.trust.name, trust => trust.trust.name, hubs, schools})
+}
+
+pub async fn hab(
+    State(state): State<Arc<AppState>>,
+    Path(hub): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Html<String>> {
+    if !state.trust.hubs.iter().any(|h| h.id == hub) {
+        return Err(Error::not_found(format!("there is no hub {hub:?} in the trust")).page());
+    }
+    render(&state, "hab", Scope { hub: Some(hub), school: None }, query).await
+}
+
+pub async fn trustees(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Html<String>> {
+    render(&state, "trustees", Scope::default(), query).await
+}
+
+pub async fn school(
+    State(state): State<Arc<AppState>>,
+    Path(school): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Html<String>> {
+    if state.trust.school(&school).is_none() {
+        return Err(Error::not_found(format!("there is no school {school:?} in the trust")).page());
+    }
+    render(&state, "school", Scope { school: Some(school), hub: None }, query).await
+}
+
+/// One chart or table as the page shows it.
+#[derive(Serialize)]
+struct Shown {
+    title: String,
+    about: Option<String>,
+    svg: Option<String>,
+    table: Option<Table>,
+    /// The chart's figures, for readers who cannot see it.
+    figures: Option<Table>,
+    downloads: Vec<(String, String)>,
+}
+
+/// The period and school a page was asked for, checked.
+struct Request {
+    params: Params,
+    /// The same for the year before, where the page compares.
+    before: Option<Params>,
+    /// The query string that reproduces it, for download links.
+    query: String,
+}
+
+fn request(state: &AppState, scope: &Scope, query: &HashMap<String, String>) -> Result<Request> {
+    for key in query.keys() {
+        let allowed = ["year", "from", "to"].contains(&key.as_str()) || (key == "school" && scope.school.is_none());
+        if !allowed {
+            return Err(Error::bad_request(format!(
+                "a dashboard takes year, from, to{}; not {key:?}",
+                if scope.school.is_none() { ", school" } else { "" }
+            )));
+        }
+    }
+    let text = |key: &str| query.get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let (mut from, to, mut year) = (text("from"), text("to"), text("year"));
+    if from.is_none() && to.is_none() && year.is_none() {
+        year = Some(period::default_year(&state.lake));
+    }
+    if year.is_some() && (from.is_some() || to.is_some()) {
+        // A filter form sends both; the dates the reader typed win.
+        year = None;
+        from = from.or(Some(EARLIEST.to_string()));
+    }
+    let scope = Scope { school: scope.school.clone().or(text("school")), hub: scope.hub.clone() };
+    scope.check(&state.trust)?;
+    let params = Params { from, to, year, school: scope.school.clone(), hub: scope.hub.clone(), min: None };
+    let (start, end) = params.window().map_err(|e| Error::bad_request(format!("{e:#}")))?;
+    let before = match &params.year {
+        Some(year) => period::previous_year(year).map(|y| Params { year: Some(y), ..params.clone() }),
+        None if start != EARLIEST && end != LATEST => {
+            let back = |d: chrono::NaiveDate| d.checked_sub_months(Months::new(12)).map(|d| d.to_string());
+            Some(Params { year: None, from: back(start), to: back(end), ..params.clone() })
+        }
+        None => None,
+    };
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    for (key, value) in [
+        ("year", &params.year),
+        ("from", &params.from),
+        ("to", &params.to),
+        ("school", &params.school),
+        ("hub", &params.hub),
+    ] {
+        if let Some(value) = value {
+            pairs.push((key, value.clone()));
+        }
+    }
+    let query = serde_urlencoded::to_string(&pairs).map_err(|e| Error::internal(e.into()))?;
+    Ok(Request { params, before, query })
+}
+
+async fn render(state: &AppState, name: &str, scope: Scope, query: HashMap<String, String>) -> Result<Html<String>> {
+    let asked = request(state, &scope, &query).map_err(Error::page)?;
+    let dashboard = state.catalogue.dashboard(name);
+    let mut results: HashMap<(String, bool), Vec<RecordBatch>> = HashMap::new();
+    let mut sections = Vec::new();
+    for section in &dashboard.sections {
+        let mut shown = Vec::new();
+        for item in &section.items {
+            shown.push(show(state, item, &asked, &mut results).await.map_err(Error::page)?);
+        }
+        sections.push(context! {heading => section.heading, about => section.about, items => shown});
+    }
+    let (from, to) = asked.params.window().map_err(|e| Error::bad_request(format!("{e:#}")).page())?;
+    let page_scope = Scope { school: asked.params.school.clone(), hub: asked.params.hub.clone() };
+    let in_scope: Vec<_> = state
+        .trust
+        .schools
+        .iter()
+        .filter(|s| scope.hub.as_ref().is_none_or(|h| *h == s.hub))
+        .map(|s| context! {id => s.id, name => s.name})
+        .collect();
+    let title = format!("{}: {}", dashboard.title, scope.describe(&state.trust));
+    state.templates.render(
+        "dashboard.html",
+        context! {
+            title,
+            about => dashboard.about,
+            scope => page_scope.describe(&state.trust),
+            period => period::describe(from, to),
+            before => asked.before.as_ref().and_then(|b| b.window().ok()).map(|(f, t)| period::describe(f, t)),
+            years => period::years(&state.lake),
+            year => asked.params.year,
+            from => asked.params.from.filter(|_| asked.params.year.is_none()),
+            to => asked.params.to,
+            schools => if scope.school.is_none() { in_scope } else { vec![] },
+            school => asked.params.school,
+            sections,
+        },
+    )
+}
+
+/// Runs (once per page) and shows one item.
+async fn show(
+    state: &AppState,
+    item: &Item,
+    asked: &Request,
+    results: &mut HashMap<(String, bool), Vec<RecordBatch>>,
+) -> Result<Shown> {
+    let chart = item.chart.as_ref().map(|c| &state.catalogue.charts[c]);
+    let report_name = chart.map_or_else(|| item.table.clone().expect("checked on load"), |c| c.report.clone());
+    let report = reports::find(&report_name).expect("checked on load");
+    let now = run(state, &report_name, &asked.params, false, results).await?;
+    let query = &asked.query;
+    let csv = ("Table (CSV)".to_string(), format!("/api/reports/{report_name}?{}", join(query, "format=csv")));
+    match chart {
+        Some(chart) => {
+            let name = item.chart.as_deref().expect("a chart item");
+            let mut titles = titles(state, chart, &asked.params);
+            if let Some(title) = &item.title {
+                titles.title = title.clone();
+            }
+            let svg = safelake_charts::svg(&chart.spec, &titles, &now).map_err(Error::internal)?;
+            let svg = svg[svg.find("<svg").unwrap_or(0)..].to_string();
+            Ok(Shown {
+                title: titles.title,
+                about: item.about.clone().or(chart.about.clone()),
+                svg: Some(svg),
+                table: None,
+                figures: Some(table::table(&now, &[]).map_err(Error::internal)?),
+                downloads: vec![
+                    ("Chart (SVG)".to_string(), format!("/charts/{name}.svg?{query}")),
+                    ("Chart (PNG)".to_string(), format!("/charts/{name}.png?{query}")),
+                    csv,
+                ],
+            })
+        }
+        None => {
+            let table = match (&asked.before, item.compare.is_empty()) {
+                (Some(before), false) => {
+                    let then = run(state, &report_name, before, true, results).await?;
+                    table::compare(&now, &then, &item.by, &item.compare).map_err(Error::internal)?
+                }
+                _ => table::table(&now, &item.columns).map_err(Error::internal)?,
+            };
+            Ok(Shown {
+                title: item.title.clone().unwrap_or_else(|| report.title().to_string()),
+                about: item.about.clone().or_else(|| Some(report.about())),
+                svg: None,
+                table: Some(table),
+                figures: None,
+                downloads: vec![csv],
+            })
+        }
+    }
+}
+
+fn join(query: &str, extra: &str) -> String {
+    if query.is_empty() {
+        extra.to_string()
+    } else {
+        format!("{query}&{extra}")
+    }
+}
+
+async fn run(
+    state: &AppState,
+    report: &str,
+    params: &Params,
+    before: bool,
+    results: &mut HashMap<(String, bool), Vec<RecordBatch>>,
+) -> Result<Vec<RecordBatch>> {
+    let key = (report.to_string(), before);
+    if let Some(batches) = results.get(&key) {
+        return Ok(batches.clone());
+    }
+    let batches = reports::run(state.engine.context(), report, params).await.map_err(Error::internal)?;
+    let batches = with_school_names(batches, &state.trust).map_err(Error::internal)?;
+    results.insert(key, batches.clone());
+    Ok(batches)
+}

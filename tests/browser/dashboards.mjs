@@ -1,0 +1,87 @@
+// Loads each dashboard page in headless Chromium as a governor's browser would, and
+// reports what a person would notice: requests that failed, console errors, charts that
+// did not draw, download links that lead nowhere. Prints one JSON object per page on
+// stdout; the assertions live in tests/tests/browser.rs, which starts the service.
+//
+//     node dashboards.mjs <base-url> <screenshot-dir> <path>...
+//
+// Chromium is Debian's (`/usr/bin/chromium`, or $CHROMIUM); playwright-core only drives
+// it, so nothing is downloaded at run time.
+
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const [base, shots, ...paths] = process.argv.slice(2);
+if (!base || !shots || paths.length === 0) {
+  console.error("usage: node dashboards.mjs <base-url> <screenshot-dir> <path>...");
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+});
+
+try {
+  for (const path of paths) {
+    console.log(JSON.stringify(await visit(path)));
+  }
+} finally {
+  await browser.close();
+}
+
+async function visit(path) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const failed = [];
+  const errors = [];
+  const hosts = new Set();
+  page.on("requestfailed", (r) => failed.push(`${r.url()}: ${r.failure()?.errorText}`));
+  page.on("response", (r) => {
+    if (r.status() >= 400) failed.push(`${r.url()}: HTTP ${r.status()}`);
+  });
+  page.on("request", (r) => hosts.add(new URL(r.url()).host));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(String(e)));
+
+  const response = await page.goto(base + path, { waitUntil: "networkidle" });
+  const seen = await page.evaluate(async () => {
+    // A chart is there when its SVG has drawn marks and takes up room on the page.
+    const charts = [...document.querySelectorAll("figure .chart svg")].map((svg) => {
+      const box = svg.getBoundingClientRect();
+      return {
+        label: svg.closest(".chart").getAttribute("aria-label"),
+        width: Math.round(box.width),
+        height: Math.round(box.height),
+        marks: svg.querySelectorAll("rect, path, polyline, line, circle").length,
+        texts: svg.querySelectorAll("text").length,
+      };
+    });
+    const images = [...document.images].map((img) => ({ src: img.src, drawn: img.complete && img.naturalWidth > 0 }));
+    // Every download link must answer, with the type its name promises.
+    const downloads = [];
+    for (const a of document.querySelectorAll("a[download]")) {
+      const r = await fetch(a.href);
+      downloads.push({ name: a.textContent.trim(), href: a.getAttribute("href"), status: r.status, type: r.headers.get("content-type") });
+    }
+    return {
+      title: document.title,
+      h1: document.querySelector("h1")?.textContent ?? "",
+      charts,
+      images,
+      downloads,
+      tables: document.querySelectorAll("table").length,
+      sections: document.querySelectorAll("section.section").length,
+    };
+  });
+  const file = join(shots, path.replace(/^\/+/, "").replace(/[^a-z0-9]+/gi, "_") || "index") + ".png";
+  await page.screenshot({ path: file, fullPage: true });
+  await page.emulateMedia({ media: "print" });
+  const printed = file.replace(/\.png$/, ".print.png");
+  await page.screenshot({ path: printed, fullPage: true });
+  await page.close();
+  return { path, status: response?.status() ?? 0, failed, errors, hosts: [...hosts], screenshot: file, print_screenshot: printed, ...seen };
+}
