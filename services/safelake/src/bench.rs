@@ -1,4 +1,6 @@
-//! `safelake bench ingest`: how close the full ingest comes to what NATS itself allows.
+//! `safelake bench`: measurements. `bench ingest` (here): how close the full ingest comes
+//! to what NATS itself allows; `bench lake` and `bench queries` ([`lake`], [`queries`]):
+//! the query service on a large lake (`scripts/bench-queries` runs them with DuckDB).
 //!
 //! On one nats-server of our own and the same events, it measures (a) the bare ceiling, a
 //! consumer that only receives and acks each message, and (b) the full ingest (decode,
@@ -16,6 +18,9 @@ use safelake_bus::local::{nats_server_binary, LocalServer};
 use safelake_generate::Options;
 use safelake_ingest::consumer::caught_up;
 use safelake_publish::{context, progress_bar, publish, Outgoing, DEFAULT_WINDOW};
+
+mod lake;
+mod queries;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -40,10 +45,33 @@ enum What {
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
     },
+    /// Write a lake of N filter events straight from the generator (no NATS), through the
+    /// ingest's validation and writer, for `bench queries`.
+    Lake(lake::Args),
+    /// Time every report and the HAB dashboard on a lake; print peak memory.
+    Queries(queries::Args),
 }
 
 pub async fn run(args: Args) -> Result<ExitCode> {
-    let What::Ingest { events, workers, flush_rows, dir } = args.what;
+    match args.what {
+        What::Ingest { events, workers, flush_rows, dir } => ingest(events, workers, flush_rows, dir).await,
+        What::Lake(args) => {
+            tokio::task::spawn_blocking(move || lake::run(args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
+        What::Queries(args) => {
+            queries::run(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn ingest(
+    events: u64,
+    workers: usize,
+    flush_rows: Option<usize>,
+    dir: Option<std::path::PathBuf>,
+) -> Result<ExitCode> {
     let temporary = tempfile::tempdir()?;
     let dir = dir.unwrap_or_else(|| temporary.path().to_path_buf());
     let server = LocalServer::start(&dir.join("nats"), 0)?;
