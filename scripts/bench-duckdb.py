@@ -13,7 +13,8 @@ the median and minimum of `--runs` runs and the peak RSS of each, in the layout 
 `safelake bench queries`; with --compare it also prints both side by side with the ratio.
 
 DuckDB always reads the raw events: that is the fair comparison (the same question, DuckDB
-over raw Parquet), even where the service answers from rollup tables. A report or view
+over raw Parquet), even where the service answers from rollup tables: each rollup is a view
+of its definition over the raw events (queries/rollups/<name>.sql). A report or view
 that reads any other table is run from a raw-events version of it when one exists
 (queries/<any subfolder>/<name>.sql, e.g. queries/reference/); otherwise it is reported as
 "n/a (rollup)".
@@ -141,6 +142,11 @@ def register(con, lake: Path, trust: dict) -> tuple[set[str], dict[str, str]]:
             [s["id"], s["name"], s["hub"], hubs.get(s["hub"], s["hub"]), s.get("phase", ""), str(s.get("urn", ""))],
         )
     available = set(RAW_TABLES) | {"schools"}
+    # Rollups as their definitions over the raw events: DuckDB aggregates the raw filter
+    # events in every report that the service answers from the rollup's files.
+    for path in sorted((QUERIES / "rollups").glob("*.sql")):
+        con.execute(f"CREATE VIEW {path.stem} AS {translate(path.read_text())}")
+        available.add(path.stem)
     pending = {p.stem: p for p in sorted((QUERIES / "views").glob("*.sql"))}
     unavailable: dict[str, str] = {}
     # Views may read each other: create what can be created until nothing changes.

@@ -91,6 +91,8 @@ impl Table {
 pub struct Columns<'a> {
     pub x: &'a str,
     pub y: &'a str,
+    /// Draw `y` as a percentage of this column's sum (see [`crate::Spec::per`]).
+    pub per: Option<&'a str>,
     pub series: Option<&'a str>,
     /// Name of the single series when there is no series column.
     pub single_name: &'a str,
@@ -104,10 +106,18 @@ pub fn pivot(cols: &Columns<'_>, batches: &[RecordBatch]) -> anyhow::Result<Tabl
     let mut series_order: Vec<String> = Vec::new();
     let mut series_index: HashMap<String, usize> = HashMap::new();
     let mut cells: HashMap<(String, usize), Cell> = HashMap::new();
+    let mut wholes: HashMap<(String, usize), Cell> = HashMap::new();
+    if cols.per.is_some() && cols.top.is_some() {
+        bail!("a chart drawn as a percentage (per) cannot also gather series into Other (top)");
+    }
 
     for batch in batches {
         let x = labels(column(batch, cols.x, "x")?, cols.x)?;
         let y = numbers(column(batch, cols.y, "y")?, cols.y)?;
+        let per = match cols.per {
+            Some(name) => Some(numbers(column(batch, name, "per")?, name)?),
+            None => None,
+        };
         let series = match cols.series {
             Some(name) => Some(labels(column(batch, name, "series")?, name)?),
             None => None,
@@ -125,7 +135,21 @@ pub fn pivot(cols: &Columns<'_>, batches: &[RecordBatch]) -> anyhow::Result<Tabl
             let value = if y.is_null(row) { Cell::Unknown } else { Cell::Value(y.value(row)) };
             let cell = cells.entry((category.clone(), si)).or_insert(Cell::Absent);
             *cell = cell.add(value);
+            if let Some(per) = &per {
+                let whole = if per.is_null(row) { Cell::Unknown } else { Cell::Value(per.value(row)) };
+                let cell = wholes.entry((category.clone(), si)).or_insert(Cell::Absent);
+                *cell = cell.add(whole);
+            }
             category_index.insert(category);
+        }
+    }
+    if cols.per.is_some() {
+        for (key, cell) in cells.iter_mut() {
+            *cell = match (*cell, wholes.get(key).copied().unwrap_or(Cell::Absent)) {
+                (Cell::Value(part), Cell::Value(whole)) if whole > 0.0 => Cell::Value(100.0 * part / whole),
+                (Cell::Absent, _) => Cell::Absent,
+                _ => Cell::Unknown,
+            };
         }
     }
 
@@ -234,5 +258,25 @@ mod tests {
         assert_eq!(Cell::Value(1.0).add(Cell::Value(2.0)), Cell::Value(3.0));
         assert_eq!(Cell::Value(1.0).add(Cell::Unknown), Cell::Unknown);
         assert_eq!(Cell::Absent.add(Cell::Absent), Cell::Absent);
+    }
+
+    #[test]
+    fn a_percentage_is_of_the_sums_not_a_sum_of_percentages() {
+        use arrow::array::{Int64Array, StringArray};
+        use std::sync::Arc;
+        // Pupils: 10 of 20 and 30 of 40 signed: 40 of 60 is 66.7%, not 50% + 75%. Staff
+        // have no census (on_roll unknown): unknown, not drawn as zero.
+        let batch = RecordBatch::try_from_iter([
+            ("role", Arc::new(StringArray::from(vec!["pupil", "pupil", "staff"])) as ArrayRef),
+            ("signed", Arc::new(Int64Array::from(vec![10, 30, 5])) as ArrayRef),
+            ("on_roll", Arc::new(Int64Array::from(vec![Some(20), Some(40), None])) as ArrayRef),
+        ])
+        .unwrap();
+        let cols = Columns { x: "role", y: "signed", per: Some("on_roll"), series: None, single_name: "%", top: None };
+        let table = pivot(&cols, &[batch]).unwrap();
+        assert_eq!(table.categories, ["pupil", "staff"]);
+        let pupils = table.series[0].cells[0].value().unwrap();
+        assert!((pupils - 200.0 / 3.0).abs() < 1e-9, "{pupils}");
+        assert_eq!(table.series[0].cells[1], Cell::Unknown);
     }
 }

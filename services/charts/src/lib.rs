@@ -52,6 +52,10 @@ pub struct Spec {
     pub x: String,
     /// Numeric column (any integer, float or decimal type); nulls are suppressed/unknown.
     pub y: String,
+    /// Draw `y` as a percentage of this column: both summed per bar, then divided, since
+    /// rows of percentages cannot be added (`signed` per `on_roll` gives coverage).
+    #[serde(default)]
+    pub per: Option<String>,
     /// Column that splits the values into series (e.g. `category`); `None` = one series.
     #[serde(default)]
     pub series: Option<String>,

@@ -63,6 +63,7 @@ impl<'a> Plan<'a> {
         let columns = data::Columns {
             x: &spec.x,
             y: &spec.y,
+            per: spec.per.as_deref(),
             series: spec.series.as_deref(),
             single_name: &y_label,
             top: spec.top,
