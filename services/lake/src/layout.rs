@@ -89,14 +89,23 @@ impl Lake {
             let twins = data_files(dir)?.into_iter().filter(|n| raw.contains(std::ffi::OsStr::new(n)));
             return Ok(twins.map(|n| dir.join(n)).collect());
         }
-        let files = data_files(dir)?;
-        let mut replaced: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for name in files.iter().filter(|n| n.ends_with(COMPACTED_SUFFIX)) {
-            replaced.extend(crate::compact::replaced_by(&dir.join(name))?);
+        'listing: loop {
+            let files = data_files(dir)?;
+            let mut replaced: std::collections::HashSet<String> = std::collections::HashSet::new();
+            for name in files.iter().filter(|n| n.ends_with(COMPACTED_SUFFIX)) {
+                match crate::compact::replaced_by(&dir.join(name)) {
+                    Ok(names) => replaced.extend(names),
+                    // Merged again and deleted since the directory was read: that listing
+                    // is stale, so read the directory again.
+                    Err(_) if !dir.join(name).exists() => continue 'listing,
+                    Err(e) => return Err(e),
+                }
+            }
+            let mut live: Vec<PathBuf> =
+                files.into_iter().filter(|n| !replaced.contains(n)).map(|n| dir.join(n)).collect();
+            live.sort();
+            return Ok(live);
         }
-        let mut live: Vec<PathBuf> = files.into_iter().filter(|n| !replaced.contains(n)).map(|n| dir.join(n)).collect();
-        live.sort();
-        Ok(live)
     }
 }
 
