@@ -7,6 +7,8 @@
 -- A month and school with requests or changes has a row; one with neither has none.
 -- title: Filtering governance
 -- params: from, to, school, hub
+-- Rule changes come from the filter_changes rollup: the filter events that are not
+-- blocks, as they are (queries/rollups/filter_changes.sql), so the blocks are not scanned.
 WITH requests AS (
     SELECT to_char(u.requested_at, '%Y-%m') AS month, u.school_id,
            count(*) AS unblock_requests,
@@ -28,7 +30,7 @@ changes AS (
     SELECT * FROM (
         SELECT f.school_id, f.changed_at, f.risk_assessed,
                row_number() OVER (PARTITION BY f.school_id, f.change_id ORDER BY f.time, f.id) AS n
-        FROM filter_events f
+        FROM filter_changes f
         JOIN schools s ON s.school_id = f.school_id
         WHERE f.type = 'uk.safeguarding.filter.rule_changed.v1'
           AND f.month >= to_char($from, '%Y-%m')

@@ -48,7 +48,7 @@ requests AS (
 ),
 rule_changes AS (
     SELECT school_id, count(*) AS rule_changes, count(*) FILTER (WHERE risk_assessed) AS risk_assessed
-    FROM filter_events
+    FROM filter_changes
     WHERE type = 'uk.safeguarding.filter.rule_changed.v1'
       AND month >= to_char($from, '%Y-%m')
       AND month <= to_char($to - INTERVAL '1 microsecond', '%Y-%m')

@@ -3,12 +3,14 @@
 --
 -- A request re-sent under a new event id keeps the first version (by emission time, then
 -- id), as in incidents: the first is what the requester asked for at the time.
+-- Read from the filter_changes rollup (the filter events that are not blocks, as they
+-- are: queries/rollups/filter_changes.sql), so the blocks are not scanned.
 WITH requested AS (
     SELECT * FROM (
         SELECT school_id, request_id, requested_at, requested_by, domain, CAST(category AS VARCHAR) AS category,
                reason, "from", until,
                row_number() OVER (PARTITION BY school_id, request_id ORDER BY time, id) AS n
-        FROM filter_events
+        FROM filter_changes
         WHERE type = 'uk.safeguarding.filter.unblock_requested.v1'
     ) WHERE n = 1
 ),
@@ -18,7 +20,7 @@ decided AS (
     SELECT * FROM (
         SELECT school_id, request_id, CAST(decision AS VARCHAR) AS decision, decided_at, decided_by,
                row_number() OVER (PARTITION BY school_id, request_id ORDER BY decided_at DESC, id) AS n
-        FROM filter_events
+        FROM filter_changes
         WHERE type = 'uk.safeguarding.filter.unblock_decided.v1'
     ) WHERE n = 1
 )

@@ -12,8 +12,10 @@
 //!   [`crate::commit::write_event_file`]), so a live raw file always has one;
 //! - any twin can be thrown away and derived again ([`repair`], [`rebuild`]).
 //!
-//! One rollup so far, `blocked_daily`: web filter blocks per day, user, category and
-//! verdict. Add another by giving it a [`Rollup`] and a derive function.
+//! Two rollups so far, both of `filter_events`: `blocked_daily`, web filter blocks per
+//! day, user, category and verdict; `filter_changes`, the filter's governance events as
+//! they are. Add another by giving it a [`Rollup`], a derive function and its SQL
+//! definition in `queries/rollups/`.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -21,12 +23,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result};
+use arrow::array::BooleanArray;
 use arrow::array::{Array, ArrayRef, AsArray, Date32Array, Int64Array, StringArray};
-use arrow::compute::cast;
+use arrow::compute::{cast, concat_batches, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimestampMicrosecondType};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
+
+use safelake_schemas::arrow::FamilyTable;
+use safelake_schemas::Family;
 
 use crate::commit::write_replacing;
 use crate::layout::Lake;
@@ -41,21 +47,35 @@ pub struct Rollup {
     pub table: &'static str,
     /// The raw table it is derived from.
     pub source: &'static str,
-    /// The raw columns it reads.
+    /// The raw columns it reads (all when empty).
     pub reads: &'static [&'static str],
+    /// The column that counts raw events, summed when one key sits in several files
+    /// (`None` for a rollup that keeps raw rows).
+    pub measure: Option<&'static str>,
     pub schema: fn() -> SchemaRef,
     /// The aggregate of one raw file's rows (no rows when it has none of its events: the
     /// empty twin still says the file was derived).
     pub derive: fn(&[RecordBatch]) -> Result<RecordBatch>,
 }
 
-pub const ROLLUPS: &[Rollup] = &[Rollup {
-    table: "blocked_daily",
-    source: "filter_events",
-    reads: &["type", "occurred_at", "user_ref", "user_group", "category", "verdict"],
-    schema: blocked_daily_schema,
-    derive: blocked_daily,
-}];
+pub const ROLLUPS: &[Rollup] = &[
+    Rollup {
+        table: "blocked_daily",
+        source: "filter_events",
+        reads: &["type", "occurred_at", "user_ref", "user_group", "category", "verdict"],
+        measure: Some("requests"),
+        schema: blocked_daily_schema,
+        derive: blocked_daily,
+    },
+    Rollup {
+        table: "filter_changes",
+        source: "filter_events",
+        reads: &[],
+        measure: None,
+        schema: filter_changes_schema,
+        derive: filter_changes,
+    },
+];
 
 /// The rollups derived from the files of a raw partition directory
 /// (`<lake>/<table>/school_id=<id>/month=<YYYY-MM>`).
@@ -110,6 +130,23 @@ pub fn blocked_daily_schema() -> SchemaRef {
 
 /// (day, user_ref, user_group, category, verdict), owned or borrowed from a batch.
 type Key<S> = (i32, Option<S>, Option<S>, Option<S>, Option<S>);
+/// `filter_changes`: the filter's governance events (unblock requests and decisions, rule
+/// changes), every column: a few hundred rows beside a month's hundreds of thousands of
+/// blocks, which governance reports would otherwise scan past.
+pub fn filter_changes_schema() -> SchemaRef {
+    Arc::clone(&FamilyTable::get(Family::Filter).schema)
+}
+
+fn filter_changes(batches: &[RecordBatch]) -> Result<RecordBatch> {
+    let mut kept = Vec::new();
+    for batch in batches {
+        let kind = cast(batch.column_by_name("type").context("no column type")?, &DataType::Utf8)?;
+        let keep: BooleanArray = kind.as_string::<i32>().iter().map(|t| Some(t != Some(FILTER_BLOCKED))).collect();
+        kept.push(filter_record_batch(batch, &keep)?);
+    }
+    Ok(concat_batches(&filter_changes_schema(), &kept)?)
+}
+
 type BlockedKey = Key<String>;
 
 fn text_at(array: &StringArray, i: usize) -> Option<&str> {
@@ -244,7 +281,12 @@ fn derive_all(lake: &Lake, all: bool) -> Result<Derived> {
 fn read(path: &Path, columns: &[&str]) -> Result<Vec<RecordBatch>> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
-    let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
-    let reader = builder.with_projection(mask).with_batch_size(65_536).build()?;
+    let builder = if columns.is_empty() {
+        builder
+    } else {
+        let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+        builder.with_projection(mask)
+    };
+    let reader = builder.with_batch_size(65_536).build()?;
     reader.collect::<Result<Vec<_>, _>>().with_context(|| format!("reading {}", path.display()))
 }

@@ -30,8 +30,10 @@ pub const VIEWS: &[(&str, &str)] = &[
 ];
 
 /// The SQL definition of each rollup over the raw tables, which its files must equal.
-pub const ROLLUP_DEFINITIONS: &[(&str, &str)] =
-    &[("blocked_daily", include_str!("../../../queries/rollups/blocked_daily.sql"))];
+pub const ROLLUP_DEFINITIONS: &[(&str, &str)] = &[
+    ("blocked_daily", include_str!("../../../queries/rollups/blocked_daily.sql")),
+    ("filter_changes", include_str!("../../../queries/rollups/filter_changes.sql")),
+];
 
 /// Registers every table and view of the lake at `lake` in `ctx`.
 pub async fn register(ctx: &SessionContext, lake: &Path, trust: &Trust) -> Result<()> {

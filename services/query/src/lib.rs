@@ -27,7 +27,8 @@ pub struct Engine {
 
 impl Engine {
     pub async fn open(lake: &Path, trust: &Trust) -> Result<Engine> {
-        let config = SessionConfig::new().with_information_schema(true);
+        // DATAFUSION_* variables tune the engine (e.g. DATAFUSION_EXECUTION_TARGET_PARTITIONS).
+        let config = SessionConfig::from_env().context("reading DATAFUSION_* settings")?.with_information_schema(true);
         // DataFusion caches a table's file listing for the session's life by default:
         // files the ingest commits later would never be read. The lake is listed afresh
         // on every query instead (one directory walk; footers stay cached).

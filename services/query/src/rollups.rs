@@ -14,7 +14,8 @@ use crate::catalog::ROLLUP_DEFINITIONS;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comparison {
     pub rollup: &'static str,
-    /// Rows (one per key, counts summed over the rollup's files) the definition gives.
+    /// Rows the definition gives (for a counting rollup, one per key, counts summed over
+    /// the rollup's files).
     pub rows: usize,
     /// Rows of the definition that the rollup lacks or counts differently.
     pub missing: usize,
@@ -34,16 +35,20 @@ pub async fn check(ctx: &SessionContext) -> Result<Vec<Comparison>> {
     for (name, definition) in ROLLUP_DEFINITIONS {
         let rollup = ROLLUPS.iter().find(|r| r.table == *name).context("a definition names a rollup")?;
         let schema = (rollup.schema)();
-        // The last column is the count; the others (and the partition) are the key. One
-        // key may sit in several files (a late batch), so the rollup's side is summed.
-        let (measure, keys) = schema.fields().split_last().context("a rollup has columns")?;
-        let keys: Vec<&str> =
-            ["school_id", "month"].into_iter().chain(keys.iter().map(|f| f.name().as_str())).collect();
-        let derived = ctx
-            .table(*name)
-            .await?
-            .aggregate(keys.iter().map(|k| col(*k)).collect(), vec![sum(col(measure.name())).alias(measure.name())])?;
         let defined = ctx.sql(definition).await.with_context(|| format!("planning queries/rollups/{name}.sql"))?;
+        let derived = ctx.table(*name).await?;
+        // A key may sit in several files (a late batch), so counts are summed per key.
+        let derived = match rollup.measure {
+            Some(measure) => {
+                let keys = ["school_id", "month"]
+                    .into_iter()
+                    .chain(schema.fields().iter().map(|f| f.name().as_str()).filter(|n| *n != measure))
+                    .map(col)
+                    .collect();
+                derived.aggregate(keys, vec![sum(col(measure)).alias(measure)])?
+            }
+            None => derived,
+        };
         let (derived, defined) = (aligned(derived, &schema)?, aligned(defined, &schema)?);
         comparisons.push(Comparison {
             rollup: rollup.table,
