@@ -36,7 +36,8 @@ impl Ingest {
             .with_context(|| format!("creating the lake directory {}", lake.root().display()))?;
         let recovery_lake = lake.clone();
         let index = tokio::task::spawn_blocking(move || -> Result<CommittedIndex> {
-            for table in Lake::tables() {
+            let rollups = rollup::ROLLUPS.iter().map(|r| r.table);
+            for table in Lake::tables().chain(rollups) {
                 for dir in recovery_lake.partitions(table)? {
                     remove_stale_temporaries(&dir)?;
                 }
