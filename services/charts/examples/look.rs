@@ -30,16 +30,7 @@ fn noise(seed: u64) -> f64 {
 }
 
 fn spec(kind: Kind, x: &str, y: &str, series: Option<&str>, top: Option<usize>) -> Spec {
-    Spec {
-        kind,
-        x: x.into(),
-        y: y.into(),
-        series: series.map(Into::into),
-        x_label: None,
-        y_label: None,
-        top,
-        per: None,
-    }
+    Spec { series: series.map(Into::into), top, ..Spec::new(kind, x, y) }
 }
 
 fn write(dir: &str, name: &str, spec: &Spec, title: &str, batches: &[RecordBatch]) {

@@ -72,6 +72,13 @@ pub struct Spec {
     pub top: Option<usize>,
 }
 
+impl Spec {
+    /// A chart of `y` by `x`, one series, default labels.
+    pub fn new(kind: Kind, x: &str, y: &str) -> Spec {
+        Spec { kind, x: x.into(), y: y.into(), per: None, series: None, x_label: None, y_label: None, top: None }
+    }
+}
+
 /// The chart's headings: what it shows, and for which period and scope.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct Titles {

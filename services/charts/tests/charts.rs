@@ -23,16 +23,7 @@ fn titles() -> Titles {
 }
 
 fn spec(kind: Kind, x: &str, y: &str, series: Option<&str>) -> Spec {
-    Spec {
-        kind,
-        x: x.into(),
-        y: y.into(),
-        series: series.map(Into::into),
-        x_label: None,
-        y_label: None,
-        top: None,
-        per: None,
-    }
+    Spec { series: series.map(Into::into), ..Spec::new(kind, x, y) }
 }
 
 /// month (Utf8View, as DataFusion reads Parquet), school_id, category (dictionary),

@@ -20,10 +20,7 @@ use crate::state::AppState;
 pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>> {
     let mut list = Vec::new();
     for report in REPORTS {
-        let frame = state.engine.context().sql(report.sql).await.map_err(|e| Error::internal(e.into()))?;
-        let columns: Vec<Value> = frame
-            .schema()
-            .fields()
+        let columns: Vec<Value> = state.columns[report.name]
             .iter()
             .map(|f| json!({"name": f.name(), "type": f.data_type().to_string()}))
             .collect();

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{bail, Context, Result};
+use datafusion::arrow::datatypes::FieldRef;
 use safelake_query::reports;
 use serde::Deserialize;
 
@@ -113,6 +114,43 @@ impl Catalogue {
         Ok(())
     }
 
+    /// Checks that every column a chart or table names is one its report gives (or
+    /// `school_name`, which pages add beside `school_id`).
+    pub fn check_columns(&self, columns: &HashMap<&str, Vec<FieldRef>>) -> Result<()> {
+        let has = |report: &str, column: &str| {
+            let fields = &columns[report];
+            fields.iter().any(|f| f.name() == column)
+                || (column == "school_name" && fields.iter().any(|f| f.name() == "school_id"))
+        };
+        let check = |place: String, report: &str, named: Vec<&String>| -> Result<()> {
+            for column in named {
+                if !has(report, column) {
+                    let known: Vec<_> = columns[report].iter().map(|f| f.name().as_str()).collect();
+                    bail!("{place}: report {report} has no column {column:?}; it has {}", known.join(", "));
+                }
+            }
+            Ok(())
+        };
+        for (name, chart) in &self.charts {
+            let spec = &chart.spec;
+            let named = [Some(&spec.x), Some(&spec.y), spec.series.as_ref(), spec.per.as_ref()];
+            check(
+                format!("dashboards/charts.toml, chart {name}"),
+                &chart.report,
+                named.into_iter().flatten().collect(),
+            )?;
+        }
+        for (page, dashboard) in &self.dashboards {
+            for item in dashboard.sections.iter().flat_map(|s| &s.items) {
+                if let Some(table) = &item.table {
+                    let named = item.columns.iter().chain(&item.compare).chain(&item.by).collect();
+                    check(format!("dashboards/{page}.toml, table {table}"), table, named)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn dashboard(&self, name: &str) -> &Dashboard {
         &self.dashboards[name]
     }
@@ -120,6 +158,8 @@ impl Catalogue {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
@@ -127,5 +167,18 @@ mod tests {
         let catalogue = Catalogue::embedded().unwrap();
         assert_eq!(catalogue.dashboards.len(), 3);
         assert!(!catalogue.charts.is_empty());
+    }
+
+    #[test]
+    fn a_column_no_report_gives_is_named_with_its_file() {
+        use datafusion::arrow::datatypes::{DataType, Field};
+        let catalogue = Catalogue::embedded().unwrap();
+        let only_month: HashMap<&str, Vec<FieldRef>> = reports::REPORTS
+            .iter()
+            .map(|r| (r.name, vec![Arc::new(Field::new("month", DataType::Utf8, true))]))
+            .collect();
+        let error = catalogue.check_columns(&only_month).unwrap_err().to_string();
+        assert!(error.starts_with("dashboards/charts.toml, chart "), "{error}");
+        assert!(error.contains("has no column") && error.contains("it has month"), "{error}");
     }
 }

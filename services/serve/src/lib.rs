@@ -70,7 +70,7 @@ impl Server {
     /// flight) when `shutdown` is cancelled.
     pub async fn start(options: ServeOptions, shutdown: CancellationToken) -> Result<Server> {
         let engine = Engine::open(&options.lake, &options.trust).await.context("opening the lake for queries")?;
-        let state = Arc::new(AppState::new(engine, options.trust, options.lake)?);
+        let state = Arc::new(AppState::new(engine, options.trust, options.lake).await?);
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
             .with_context(|| format!("listening on {} for the query service", options.addr))?;

@@ -1,9 +1,12 @@
 //! What every request handler shares: the query engine, the trust, the dashboards and
 //! charts defined in `dashboards/`, the page templates and the request metrics.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use datafusion::arrow::datatypes::FieldRef;
+use safelake_query::reports::REPORTS;
 use safelake_query::Engine;
 use safelake_schemas::Trust;
 
@@ -16,19 +19,25 @@ pub struct AppState {
     pub trust: Trust,
     pub lake: PathBuf,
     pub catalogue: Catalogue,
+    /// Each report's columns, planned once: its SQL is compiled in and the lake's tables
+    /// have fixed schemas.
+    pub columns: HashMap<&'static str, Vec<FieldRef>>,
     pub templates: Templates,
     pub metrics: Metrics,
 }
 
 impl AppState {
-    pub fn new(engine: Engine, trust: Trust, lake: PathBuf) -> Result<AppState> {
-        Ok(AppState {
-            engine,
-            trust,
-            lake,
-            catalogue: Catalogue::embedded()?,
-            templates: Templates::new()?,
-            metrics: Metrics::new(),
-        })
+    /// Plans every report and checks the dashboards against their columns, so that a
+    /// typo in `dashboards/` stops the service at start, not a page later.
+    pub async fn new(engine: Engine, trust: Trust, lake: PathBuf) -> Result<AppState> {
+        let mut columns = HashMap::new();
+        for report in REPORTS {
+            let frame =
+                engine.context().sql(report.sql).await.with_context(|| format!("planning report {}", report.name))?;
+            columns.insert(report.name, frame.schema().fields().iter().cloned().collect());
+        }
+        let catalogue = Catalogue::embedded()?;
+        catalogue.check_columns(&columns)?;
+        Ok(AppState { engine, trust, lake, columns, catalogue, templates: Templates::new()?, metrics: Metrics::new() })
     }
 }
