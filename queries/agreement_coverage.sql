@@ -14,6 +14,9 @@
 -- A year group on roll with nobody signed is a row with signed 0.
 -- title: Acceptable use agreement coverage
 -- params: from, to, school, hub
+-- counts: signed
+-- derived: coverage_pct = signed
+-- complements: academic_year, school_id, role
 WITH signatures AS (
     SELECT * FROM (
         SELECT g.school_id, g.academic_year, CAST(g.agreement_type AS VARCHAR) AS agreement_type,

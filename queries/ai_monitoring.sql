@@ -5,6 +5,9 @@
 -- opened an incident (outcome incident_opened, which carries the incident_id).
 -- title: Monitoring alerts and their review
 -- params: from, to, school, hub
+-- counts: alerts, incidents_opened
+-- derived: pct_reviewed = alerts; median_hours_to_review = alerts
+-- complements: month, school_id
 SELECT to_char(a.raised_at, '%Y-%m') AS month, a.school_id, a.severity,
        count(*) AS alerts,
        round(100.0 * count(a.reviewed_at) / count(*), 1) AS pct_reviewed,

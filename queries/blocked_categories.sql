@@ -4,6 +4,9 @@
 -- distinct_users the distinct user_ref among both in that month, school and category.
 -- title: Blocked and flagged web categories
 -- params: from, to, school, hub
+-- counts: blocked, flagged, distinct_users
+-- derived: blocked = distinct_users; flagged = distinct_users
+-- complements: month, school_id
 --
 -- Read from the blocked_daily rollup (one row per day, user, category and verdict, which
 -- holds exactly the raw filter_events' blocks: see rollups/blocked_daily.sql). The

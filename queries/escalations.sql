@@ -5,6 +5,7 @@
 -- row of zeros; one with no incidents has no row.
 -- title: Escalations to external agencies
 -- params: from, to, school, hub
+-- counts: police, ceop, iwf, lado, social_care
 SELECT to_char(i.occurred_at, '%Y-%m') AS month, i.school_id,
        count(i.referred_police_at) AS police,
        count(i.referred_ceop_at) AS ceop,

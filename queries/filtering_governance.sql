@@ -7,6 +7,8 @@
 -- A month and school with requests or changes has a row; one with neither has none.
 -- title: Filtering governance
 -- params: from, to, school, hub
+-- counts: unblock_requests, rule_changes
+-- derived: approved_pct = unblock_requests; median_hours_to_decision = unblock_requests; pct_risk_assessed = rule_changes
 -- Rule changes come from the filter_changes rollup: the filter events that are not
 -- blocks, as they are (queries/rollups/filter_changes.sql), so the blocks are not scanned.
 WITH requests AS (

@@ -4,6 +4,8 @@
 -- without any pupil-level row. Every school in scope has a row, zeros included.
 -- title: High-risk blocked attempts
 -- params: from, to, school, hub, min
+-- counts: attempts, users, repeat_users
+-- derived: attempts = users
 WITH attempts AS (
     SELECT f.school_id, f.user_ref, f.day, sum(f.requests) AS attempts
     FROM high_risk_blocked f

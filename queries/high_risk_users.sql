@@ -6,6 +6,7 @@
 -- reference's prefix fixes its group, so it does not vary).
 -- title: Users with repeated high-risk blocked attempts
 -- params: from, to, school, hub, min
+-- pupil_level: yes
 --
 -- The high-risk set is the view high_risk_blocked's (the contract's list). The `month`
 -- predicate is on the Hive partition column (the month of occurred_at), so months outside

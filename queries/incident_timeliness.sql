@@ -10,6 +10,8 @@
 -- past month's figure stays put.
 -- title: Incident timeliness
 -- params: from, to, school, hub
+-- counts: incidents, open_over_30_days
+-- derived: median_hours_to_record = incidents; pct_recorded_same_day = incidents; pct_referred_dsl = incidents
 WITH scoped AS (
     SELECT i.school_id, i.occurred_at, i.recorded_at, i.referred_dsl_at, i.closed_at,
            (arrow_cast(i.recorded_at, 'Int64') - arrow_cast(i.occurred_at, 'Int64')) / 3600000000.0 AS hours_to_record

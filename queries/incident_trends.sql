@@ -2,6 +2,9 @@
 -- with the pupils on roll at the month's end and the rate per 1,000 of them.
 -- title: Incident trends by category
 -- params: from, to, school, hub
+-- counts: incidents
+-- derived: rate_per_1000 = incidents
+-- complements: month, school_id; school_id, category
 WITH scoped AS (
     SELECT i.occurred_at, i.school_id, i.category, s.hub_id
     FROM incidents i

@@ -4,6 +4,7 @@
 -- Pupil and staff incidents alike: the DSL owns both.
 -- title: Open incidents
 -- params: from, to, school, hub
+-- pupil_level: yes
 SELECT i.school_id, i.incident_id, i.occurred_at, i.subject_role, i.category, i.severity,
        CAST(floor(date_part('epoch', least($to, now()) - i.occurred_at) / 86400) AS BIGINT) AS days_open,
        i.referred_dsl_at IS NOT NULL AS referred_dsl

@@ -2,6 +2,7 @@
 -- school (a pseudonymous reference belongs to one school's system).
 -- title: Pupils with repeated incidents
 -- params: from, to, school, hub, min
+-- pupil_level: yes
 SELECT i.school_id, i.pupil_ref, count(*) AS incidents,
        array_to_string(array_sort(array_distinct(array_agg(i.category))), ', ') AS categories,
        min(i.occurred_at) AS first_occurred_at, max(i.occurred_at) AS last_occurred_at

@@ -4,6 +4,8 @@
 -- has a row, 0 when it has no repeat pupils, so a quiet school is seen as such.
 -- title: Repeat pupils by school
 -- params: from, to, school, hub, min
+-- counts: repeat_pupils, incidents_involving_them
+-- derived: incidents_involving_them = repeat_pupils
 WITH scoped AS (
     SELECT s.school_id, s.hub_id FROM schools s
     WHERE ($school = '' OR s.school_id = $school) AND ($hub = '' OR s.hub_id = $hub)

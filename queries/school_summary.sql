@@ -7,6 +7,8 @@
 -- Every school in scope has a row; a share with nothing to share is NULL.
 -- title: Schools side by side
 -- params: from, to, school, hub, min
+-- counts: incidents, repeat_pupils, high_risk_attempts, unblock_requests, rule_changes, alerts
+-- derived: rate_per_1000 = incidents; pct_requests_decided = unblock_requests; pct_rule_changes_risk_assessed = rule_changes; pct_alerts_reviewed = alerts
 WITH scope AS (
     SELECT hub_id, school_id FROM schools
     WHERE ($school = '' OR school_id = $school) AND ($hub = '' OR hub_id = $hub)

@@ -3,7 +3,10 @@
 // did not draw, download links that lead nowhere. Prints one JSON object per page on
 // stdout; the assertions live in tests/tests/browser.rs, which starts the service.
 //
-//     node dashboards.mjs <base-url> <screenshot-dir> <path>...
+//     SAFELAKE_TOKEN=<token> node dashboards.mjs <base-url> <screenshot-dir> <path>...
+//
+// It signs in first, as a person does: the sign-in form, with the token in
+// $SAFELAKE_TOKEN; the pages then load with the cookie that sets.
 //
 // Chromium is Debian's (`/usr/bin/chromium`, or $CHROMIUM); playwright-core only drives
 // it, so nothing is downloaded at run time.
@@ -24,7 +27,9 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
 });
 
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 try {
+  await signIn(process.env.SAFELAKE_TOKEN || "");
   for (const path of paths) {
     console.log(JSON.stringify(await visit(path)));
   }
@@ -32,8 +37,16 @@ try {
   await browser.close();
 }
 
+async function signIn(token) {
+  const page = await context.newPage();
+  await page.goto(base + "/login");
+  await page.fill("input[name=token]", token);
+  await Promise.all([page.waitForURL((url) => !url.pathname.startsWith("/login")), page.click("button[type=submit]")]);
+  await page.close();
+}
+
 async function visit(path) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
   const failed = [];
   const errors = [];
   const hosts = new Set();
@@ -48,6 +61,13 @@ async function visit(path) {
   page.on("pageerror", (e) => errors.push(String(e)));
 
   const response = await page.goto(base + path, { waitUntil: "networkidle" });
+  // The SQL console: run its example query and count the rows it shows.
+  let consoleRows = null;
+  if (path === "/sql") {
+    await page.click("#run");
+    await page.waitForSelector("#result table, #result .error");
+    consoleRows = await page.locator("#result table tbody tr").count();
+  }
   const seen = await page.evaluate(async () => {
     // A chart is there when its SVG has drawn marks and takes up room on the page.
     const charts = [...document.querySelectorAll("figure .chart svg")].map((svg) => {
@@ -83,5 +103,5 @@ async function visit(path) {
   const printed = file.replace(/\.png$/, ".print.png");
   await page.screenshot({ path: printed, fullPage: true });
   await page.close();
-  return { path, status: response?.status() ?? 0, failed, errors, hosts: [...hosts], screenshot: file, print_screenshot: printed, ...seen };
+  return { path, status: response?.status() ?? 0, console_rows: consoleRows, failed, errors, hosts: [...hosts], screenshot: file, print_screenshot: printed, ...seen };
 }

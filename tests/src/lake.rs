@@ -60,6 +60,7 @@ fn value(column: &dyn Array, i: usize) -> Value {
         }
         DataType::UInt64 => Value::from(column.as_primitive::<UInt64Type>().value(i)),
         DataType::Int32 => Value::from(column.as_primitive::<Int32Type>().value(i)),
+        DataType::Int64 => Value::from(column.as_primitive::<arrow::datatypes::Int64Type>().value(i)),
         DataType::Date32 => Value::from(column.as_primitive::<arrow::datatypes::Date32Type>().value(i)),
         DataType::Boolean => Value::from(column.as_boolean().value(i)),
         DataType::Binary => Value::from(String::from_utf8_lossy(column.as_binary::<i32>().value(i)).into_owned()),
@@ -126,3 +127,45 @@ hub = "south"
 phase = "secondary"
 urn = "100002"
 "#;
+
+fn incident(n: usize, school: &str, pupil: usize, occurred: &str, category: &str) -> Value {
+    event(
+        n,
+        school,
+        "incident.recorded",
+        occurred,
+        serde_json::json!({"incident_id": format!("INC-{n}"), "occurred_at": occurred, "subject_role": "pupil",
+               "pupil_ref": format!("p_{pupil:016x}"), "year_group": 7, "category": category,
+               "location": "in_school", "severity": "B", "illegal": false, "reported_by_role": "staff"}),
+    )
+}
+
+fn census(n: usize, school: &str, headcount: u32) -> Value {
+    let data =
+        serde_json::json!({"census_date": "2025-10-02", "role": "pupil", "year_group": 7, "headcount": headcount});
+    event(n, school, "roster.census", "2025-10-02T06:00:00Z", data)
+}
+
+/// A small lake of [`TRUST`] for the tests of who sees what. sch01 (north): in October
+/// 2025, 3 cyberbullying incidents (pupils 1, 1, 1: a repeat pupil) and 7 of "other"
+/// (pupils 2..8); sch02 (south): 12 cyberbullying (pupils 20..31). 200 pupils on roll at
+/// each.
+pub fn incidents_lake() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut events = vec![census(1, "sch01", 200), census(2, "sch02", 200)];
+    let mut n = 100;
+    for day in 3..6 {
+        events.push(incident(n, "sch01", 1, &format!("2025-10-{day:02}T10:00:00Z"), "cyberbullying"));
+        n += 1;
+    }
+    for pupil in 2..9 {
+        events.push(incident(n, "sch01", pupil, "2025-10-10T10:00:00Z", "other"));
+        n += 1;
+    }
+    for pupil in 20..32 {
+        events.push(incident(n, "sch02", pupil, "2025-10-12T10:00:00Z", "cyberbullying"));
+        n += 1;
+    }
+    write_events(&Lake::new(dir.path()), events);
+    dir
+}

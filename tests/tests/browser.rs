@@ -1,7 +1,8 @@
 //! The dashboards in a real headless Chromium (Debian's, driven by `tests/browser/`): every
 //! page of a generated trust loads with no failed request, no console error and nothing
 //! from another host; every chart its definition in `dashboards/` lists is drawn; every
-//! download link answers. Screenshots (screen and print) are kept in
+//! download link answers. The browser signs in on the sign-in page first, as the
+//! director. Screenshots (screen and print) are kept in
 //! `target/screenshots/` to look at.
 //!
 //! Needs `scripts/setup` (it installs chromium and the node packages).
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
+use safelake_access::{NewToken, Role, Tokens};
 use safelake_generate::Options;
 use safelake_lake::Lake;
 use safelake_serve::{ServeOptions, Server};
@@ -49,7 +51,11 @@ async fn every_dashboard_loads_cleanly_in_headless_chromium() -> Result<()> {
     write_events(&Lake::new(dir.path()), safelake_generate::events(&options).map(|e| e.to_value()).collect());
 
     let stop = CancellationToken::new();
-    let serve = ServeOptions { addr: "127.0.0.1:0".parse()?, lake: dir.path().to_path_buf(), trust: trust.clone() };
+    let mut serve = ServeOptions::new("127.0.0.1:0".parse()?, dir.path().to_path_buf(), trust.clone());
+    serve.tokens = dir.path().join("tokens.json");
+    let director =
+        NewToken { name: "Director".into(), role: Role::Director, school: None, hub: None, expires_in_days: None };
+    let (_, token) = Tokens::new(&serve.tokens).create(director, &trust)?;
     let server = Server::start(serve, stop.clone()).await?;
     let base = format!("http://{}", server.addr);
     let hub = &trust.hubs[0].id;
@@ -60,10 +66,11 @@ async fn every_dashboard_loads_cleanly_in_headless_chromium() -> Result<()> {
         (format!("/dashboards/hab/{hub}?year=2024-25"), Some("hab")),
         ("/dashboards/trustees".to_string(), Some("trustees")),
         (format!("/dashboards/school/{school}"), Some("school")),
+        ("/sql".to_string(), None),
     ];
     let shots = workspace().join("target/screenshots");
     let mut command = Command::new("node");
-    command.arg(&script).arg(&base).arg(&shots).args(pages.iter().map(|(path, _)| path));
+    command.env("SAFELAKE_TOKEN", &token).arg(&script).arg(&base).arg(&shots).args(pages.iter().map(|(path, _)| path));
     // The browser runs on a blocking thread so the service keeps answering it.
     let output = tokio::task::spawn_blocking(move || command.output()).await?.context("running node")?;
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -90,6 +97,9 @@ async fn every_dashboard_loads_cleanly_in_headless_chromium() -> Result<()> {
             assert_eq!(download["type"], want, "{path}: {download}");
         }
         assert!(Path::new(visit["screenshot"].as_str().unwrap()).exists());
+        if path == "/sql" {
+            assert_eq!(visit["console_rows"], trust.schools.len(), "the console's example: a row per school");
+        }
         let Some(dashboard) = dashboard else { continue };
         let (charts, tables) = listed(dashboard)?;
         let drawn = visit["charts"].as_array().context("charts")?;

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use bytes::Bytes;
 use indicatif::ProgressBar;
+use safelake_access::Role;
 use safelake_generate::Options;
 use safelake_ingest::consumer::caught_up;
 use safelake_ingest::{Ingest, IngestOptions};
@@ -15,11 +15,13 @@ use safelake_lake::Lake;
 use safelake_publish::{context, publish, Outgoing};
 use safelake_query::reports::REPORTS;
 use safelake_schemas::Trust;
-use safelake_serve::{ServeOptions, Server};
 use safelake_tests::lake::{event, write_events, TRUST};
 use safelake_tests::{eventually, NatsServer};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
+
+mod http;
+use http::{csv_rows, Service};
 
 fn incident(n: usize, school: &str, occurred: &str, category: &str) -> Value {
     event(
@@ -38,45 +40,6 @@ fn census(n: usize, school: &str, headcount: u32) -> Value {
     event(n, school, "roster.census", "2025-10-02T06:00:00Z", data)
 }
 
-/// A service over `lake`, stopped when the returned token is cancelled.
-async fn serve(lake: &std::path::Path, trust: Trust) -> Result<(String, CancellationToken)> {
-    let stop = CancellationToken::new();
-    let options = ServeOptions { addr: "127.0.0.1:0".parse()?, lake: lake.to_path_buf(), trust };
-    let server = Server::start(options, stop.clone()).await?;
-    Ok((format!("http://{}", server.addr), stop))
-}
-
-async fn get(url: &str) -> Result<(u16, String, Bytes)> {
-    let response = reqwest::get(url).await?;
-    let status = response.status().as_u16();
-    let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    Ok((status, kind, response.bytes().await?))
-}
-
-async fn json(url: &str) -> Result<Value> {
-    let (status, _, body) = get(url).await?;
-    assert_eq!(status, 200, "{url}: {}", String::from_utf8_lossy(&body));
-    Ok(serde_json::from_slice(&body)?)
-}
-
-/// A 4xx whose message (the JSON `error`, or the page) mentions `hint`.
-async fn refused(url: &str, status: u16, hint: &str) -> Result<()> {
-    let (got, _, body) = get(url).await?;
-    let body = match serde_json::from_slice::<Value>(&body) {
-        Ok(error) => error["error"].as_str().unwrap_or_default().to_string(),
-        Err(_) => String::from_utf8_lossy(&body).replace("&quot;", "\""),
-    };
-    assert_eq!(got, status, "{url}: {body}");
-    assert!(body.contains(hint), "{url}: {body:?} should mention {hint:?}");
-    Ok(())
-}
-
-/// CSV rows as text cells (the header first), read as a spreadsheet would.
-fn csv_rows(body: &[u8]) -> Vec<Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(body);
-    reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> {
     let dir = tempfile::tempdir()?;
@@ -91,9 +54,11 @@ async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> 
             incident(13, "sch02", "2025-10-07T10:00:00Z", "cyberbullying"),
         ],
     );
-    let (base, stop) = serve(dir.path(), Trust::parse(TRUST)?).await?;
+    let service = Service::start(dir.path(), Trust::parse(TRUST)?).await?;
+    let director = service.caller(Role::Director, None);
+    let base = service.base.clone();
 
-    let list = json(&format!("{base}/api/reports")).await?;
+    let list = director.json(&format!("{base}/api/reports")).await?;
     let names: Vec<&str> = list["reports"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, REPORTS.iter().map(|r| r.name).collect::<Vec<_>>());
     let trends = &list["reports"][0];
@@ -104,7 +69,7 @@ async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> 
 
     // North only: sch01's 200 pupils, two incidents in October and one in November.
     let query = "year=2025-26&hub=north";
-    let report = json(&format!("{base}/api/reports/incident_trends?{query}")).await?;
+    let report = director.json(&format!("{base}/api/reports/incident_trends?{query}")).await?;
     assert_eq!(report["report"], "incident_trends");
     assert_eq!(report["columns"][6], "rate_per_1000");
     assert_eq!(
@@ -116,43 +81,46 @@ async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> 
              "pupils_on_roll": 200, "rate_per_1000": 5.0},
         ])
     );
-    let (status, kind, body) = get(&format!("{base}/api/reports/incident_trends?{query}&format=csv")).await?;
+    let (status, kind, body) = director.get(&format!("{base}/api/reports/incident_trends?{query}&format=csv")).await?;
     assert_eq!((status, kind.as_str()), (200, "text/csv; charset=utf-8"));
     let rows = csv_rows(&body);
     assert_eq!(rows[0], ["month", "hub_id", "school_id", "category", "incidents", "pupils_on_roll", "rate_per_1000"]);
     assert_eq!(rows[1][..6], ["2025-10", "north", "sch01", "cyberbullying", "2", "200"]);
     assert_eq!(rows[2][4].parse::<i64>()?, 1);
     assert_eq!(rows[2][6].parse::<f64>()?, 5.0);
-    let (status, _, body) = get(&format!("{base}/api/reports/incident_trends?{query}&format=parquet")).await?;
+    let (status, _, body) = director.get(&format!("{base}/api/reports/incident_trends?{query}&format=parquet")).await?;
     assert_eq!(status, 200);
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(body)?.build()?;
     assert_eq!(reader.map(|b| b.map(|b| b.num_rows())).sum::<Result<usize, _>>()?, 2);
 
-    refused(&format!("{base}/api/reports/incident_trend"), 404, "incident_trends").await?;
-    refused(&format!("{base}/api/reports/incident_trends?colour=red"), 400, "does not take \"colour\"").await?;
-    refused(&format!("{base}/api/reports/incident_trends?from=2025-13-01"), 400, "YYYY-MM-DD").await?;
-    refused(&format!("{base}/api/reports/incident_trends?year=2025"), 400, "2025-26").await?;
-    refused(&format!("{base}/api/reports/incident_trends?from=2026-01-01&to=2025-01-01"), 400, "must be before")
+    director.refused(&format!("{base}/api/reports/incident_trend"), 404, "incident_trends").await?;
+    director
+        .refused(&format!("{base}/api/reports/incident_trends?colour=red"), 400, "does not take \"colour\"")
         .await?;
-    refused(&format!("{base}/api/reports/incident_trends?school=sch99"), 400, "not in the trust").await?;
-    refused(&format!("{base}/api/reports/incident_trends?school=sch02&hub=north"), 400, "not in hub").await?;
-    refused(&format!("{base}/api/reports/incident_trends?format=xml"), 400, "json, csv, parquet").await?;
-    refused(&format!("{base}/api/reports/repeat_pupils?min=0"), 400, "at least 1").await?;
+    director.refused(&format!("{base}/api/reports/incident_trends?from=2025-13-01"), 400, "YYYY-MM-DD").await?;
+    director.refused(&format!("{base}/api/reports/incident_trends?year=2025"), 400, "2025-26").await?;
+    director
+        .refused(&format!("{base}/api/reports/incident_trends?from=2026-01-01&to=2025-01-01"), 400, "must be before")
+        .await?;
+    director.refused(&format!("{base}/api/reports/incident_trends?school=sch99"), 400, "not in the trust").await?;
+    director.refused(&format!("{base}/api/reports/incident_trends?school=sch02&hub=north"), 400, "not in hub").await?;
+    director.refused(&format!("{base}/api/reports/incident_trends?format=xml"), 400, "json, csv, parquet").await?;
+    director.refused(&format!("{base}/api/reports/repeat_pupils?min=0"), 400, "at least 1").await?;
 
-    let (status, kind, svg) = get(&format!("{base}/charts/incident_trends.svg?{query}")).await?;
+    let (status, kind, svg) = director.get(&format!("{base}/charts/incident_trends.svg?{query}")).await?;
     let svg = String::from_utf8_lossy(&svg);
     assert_eq!((status, kind.as_str()), (200, "image/svg+xml"), "{svg}");
     for text in ["Incident trends by category", "September 2025 to August 2026 · North Hub", "cyberbullying", "2025-11"]
     {
         assert!(svg.contains(text), "the chart should show {text:?}");
     }
-    let (status, kind, png) = get(&format!("{base}/charts/incident_rates.png?year=2025-26")).await?;
+    let (status, kind, png) = director.get(&format!("{base}/charts/incident_rates.png?year=2025-26")).await?;
     assert_eq!((status, kind.as_str()), (200, "image/png"));
     assert!(png.starts_with(b"\x89PNG"));
-    refused(&format!("{base}/charts/nothing.svg"), 404, "incident_trends").await?;
-    refused(&format!("{base}/charts/incident_trends.gif"), 404, ".svg or .png").await?;
+    director.refused(&format!("{base}/charts/nothing.svg"), 404, "incident_trends").await?;
+    director.refused(&format!("{base}/charts/incident_trends.gif"), 404, ".svg or .png").await?;
 
-    let (status, kind, page) = get(&format!("{base}/dashboards/hab/north?year=2025-26")).await?;
+    let (status, kind, page) = director.get(&format!("{base}/dashboards/hab/north?year=2025-26")).await?;
     // The template escapes `/` in attributes as `&#x2f;`, as HTML allows.
     let page = String::from_utf8_lossy(&page).replace("&#x2f;", "/");
     assert_eq!((status, kind.as_str()), (200, "text/html; charset=utf-8"), "{page}");
@@ -165,28 +133,27 @@ async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> 
     for reference in ["src=\"http", "href=\"http", "url(http", "@import"] {
         assert!(!page.contains(reference), "nothing from another host: {reference}");
     }
-    let (status, _, page) = get(&format!("{base}/dashboards/trustees?year=2025-26")).await?;
+    let (status, _, page) = director.get(&format!("{base}/dashboards/trustees?year=2025-26")).await?;
     let page = String::from_utf8_lossy(&page);
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("compared with September 2024 to August 2025"));
     assert!(page.contains("▲ 3"), "sch01 had 3 incidents against none the year before: {page}");
-    let (status, _, _) = get(&format!("{base}/dashboards/school/sch01")).await?;
+    let (status, _, _) = director.get(&format!("{base}/dashboards/school/sch01")).await?;
     assert_eq!(status, 200);
-    refused(&format!("{base}/dashboards/hab/east"), 404, "no hub \"east\"").await?;
-    refused(&format!("{base}/dashboards/school/sch99"), 404, "no school \"sch99\"").await?;
-    refused(&format!("{base}/dashboards/hab/north?school=sch02"), 400, "not in hub").await?;
-    refused(&format!("{base}/dashboards/school/sch01?school=sch02"), 400, "not \"school\"").await?;
+    director.refused(&format!("{base}/dashboards/hab/east"), 404, "no hub \"east\"").await?;
+    director.refused(&format!("{base}/dashboards/school/sch99"), 404, "no school \"sch99\"").await?;
+    director.refused(&format!("{base}/dashboards/hab/north?school=sch02"), 400, "not in hub").await?;
+    director.refused(&format!("{base}/dashboards/school/sch01?school=sch02"), 400, "not \"school\"").await?;
 
-    let (status, _, _) = get(&format!("{base}/healthz")).await?;
+    let (status, _, _) = director.get(&format!("{base}/healthz")).await?;
     assert_eq!(status, 200);
-    let (_, _, metrics) = get(&format!("{base}/metrics")).await?;
+    let (_, _, metrics) = director.get(&format!("{base}/metrics")).await?;
     let metrics = String::from_utf8_lossy(&metrics);
     assert!(
         metrics.contains(r#"safelake_query_requests_total{route="/api/reports/{name}",status="400"}"#),
         "{metrics}"
     );
-    stop.cancel();
-    Ok(())
+    service.stop().await
 }
 
 fn outgoing(event: &safelake_schemas::events::CloudEvent) -> Outgoing {
@@ -214,11 +181,13 @@ async fn generated_trust_end_to_end_the_api_and_csv_agree_with_what_was_sent() -
     })
     .await?;
 
-    let (base, stop_server) = serve(dir.path(), safelake_generate::trust(&options)).await?;
+    let service = Service::start(dir.path(), safelake_generate::trust(&options)).await?;
+    let director = service.caller(Role::Director, None);
+    let base = service.base.clone();
     for report in REPORTS {
         let url = format!("{base}/api/reports/{}?year=2025-26", report.name);
-        let answer = json(&url).await?;
-        let (status, _, csv) = get(&format!("{url}&format=csv")).await?;
+        let answer = director.json(&url).await?;
+        let (status, _, csv) = director.get(&format!("{url}&format=csv")).await?;
         assert_eq!(status, 200);
         let csv = csv_rows(&csv);
         let columns: Vec<String> =
@@ -245,11 +214,11 @@ async fn generated_trust_end_to_end_the_api_and_csv_agree_with_what_was_sent() -
     let total = |answer: &Value, column: &str| {
         answer["rows"].as_array().unwrap().iter().map(|r| r[column].as_i64().unwrap_or(0)).sum::<i64>()
     };
-    let trends = json(&format!("{base}/api/reports/incident_trends?year=2025-26")).await?;
+    let trends = director.json(&format!("{base}/api/reports/incident_trends?year=2025-26")).await?;
     let recorded = sent("incident.recorded", &|d| d["subject_role"] == "pupil" && in_year(&d["occurred_at"]));
     assert!(recorded > 0);
     assert_eq!(total(&trends, "incidents"), recorded);
-    let blocked = json(&format!("{base}/api/reports/blocked_categories?year=2025-26")).await?;
+    let blocked = director.json(&format!("{base}/api/reports/blocked_categories?year=2025-26")).await?;
     let sent_blocked = sent("filter.blocked", &|d| d["verdict"] == "blocked" && in_year(&d["occurred_at"]));
     assert!(sent_blocked > 0);
     assert_eq!(total(&blocked, "blocked"), sent_blocked);
@@ -258,10 +227,10 @@ async fn generated_trust_end_to_end_the_api_and_csv_agree_with_what_was_sent() -
     let hab = format!("/dashboards/hab/{}", trust.hubs[0].id);
     let school = format!("/dashboards/school/{}", trust.schools[0].id);
     for page in ["/dashboards/trustees", &hab, &school, "/"] {
-        let (status, _, body) = get(&format!("{base}{page}")).await?;
+        let (status, _, body) = director.get(&format!("{base}{page}")).await?;
         assert_eq!(status, 200, "{page}: {}", String::from_utf8_lossy(&body));
     }
-    stop_server.cancel();
+    service.stop().await?;
     stop.cancel();
     ingest.wait().await
 }

@@ -4,6 +4,7 @@
 //! Publishers and the ingest both call [`ensure_stream`], so whichever starts first
 //! creates the stream with the same settings.
 
+pub mod keys;
 pub mod local;
 
 use std::path::PathBuf;
@@ -28,7 +29,10 @@ pub struct NatsOptions {
     pub url: String,
     /// A `.creds` file (JWT + nkey) for deployments with per-school credentials.
     pub credentials: Option<PathBuf>,
-    /// A user and password, as in the repo's nats-server configuration.
+    /// A file holding an nkey seed, as `safelake nats-keys` writes for each school and
+    /// the ingest.
+    pub nkey: Option<PathBuf>,
+    /// A user and password.
     pub user: Option<(String, String)>,
     /// Shown in the server's connection list.
     pub name: String,
@@ -36,7 +40,7 @@ pub struct NatsOptions {
 
 impl NatsOptions {
     pub fn new(url: impl Into<String>) -> NatsOptions {
-        NatsOptions { url: url.into(), credentials: None, user: None, name: "safelake".into() }
+        NatsOptions { url: url.into(), credentials: None, nkey: None, user: None, name: "safelake".into() }
     }
 }
 
@@ -53,6 +57,10 @@ pub async fn connect(options: &NatsOptions) -> Result<async_nats::Client> {
             .credentials_file(path)
             .await
             .with_context(|| format!("reading NATS credentials {}", path.display()))?;
+    }
+    if let Some(path) = &options.nkey {
+        let seed = std::fs::read_to_string(path).with_context(|| format!("reading the NATS key {}", path.display()))?;
+        connect = connect.nkey(seed.trim().to_string());
     }
     if let Some((user, password)) = &options.user {
         connect = connect.user_and_password(user.clone(), password.clone());

@@ -24,6 +24,8 @@ pub fn free_port() -> Result<u16> {
 pub struct LocalServer {
     port: u16,
     store: PathBuf,
+    /// A configuration file (`-c`), for a server with keys and permissions.
+    config: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -31,9 +33,16 @@ impl LocalServer {
     /// Starts a server with its JetStream store in `store` and waits until it accepts
     /// connections. `port` 0 picks a free one.
     pub fn start(store: &Path, port: u16) -> Result<LocalServer> {
+        LocalServer::start_with_config(store, port, None)
+    }
+
+    /// As [`LocalServer::start`], with a configuration file (`deploy/nats/nats.conf` and
+    /// the `auth.conf` beside it); the port and store given here override its own.
+    pub fn start_with_config(store: &Path, port: u16, config: Option<&Path>) -> Result<LocalServer> {
         std::fs::create_dir_all(store).with_context(|| format!("creating {}", store.display()))?;
         let port = if port == 0 { free_port()? } else { port };
-        let mut server = LocalServer { port, store: store.to_path_buf(), child: None };
+        let config = config.map(Path::to_path_buf);
+        let mut server = LocalServer { port, store: store.to_path_buf(), config, child: None };
         server.restart()?;
         Ok(server)
     }
@@ -82,7 +91,11 @@ impl LocalServer {
         self.kill();
         let log_path = self.store.join("nats-server.log");
         let log = std::fs::File::create(&log_path)?;
-        let child = Command::new(nats_server_binary())
+        let mut command = Command::new(nats_server_binary());
+        if let Some(config) = &self.config {
+            command.arg("-c").arg(config);
+        }
+        let child = command
             .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
             .arg(self.store.join("jetstream"))
             .stdout(Stdio::null())

@@ -10,10 +10,12 @@ mod acks;
 mod batch;
 pub mod consumer;
 mod dedupe;
+mod health;
 pub mod metrics;
 mod options;
 mod service;
 mod worker;
 
+pub use health::Health;
 pub use options::IngestOptions;
 pub use service::{run, Ingest};

@@ -1,16 +1,20 @@
-//! The ingest's counters, in Prometheus' text format on `/metrics`.
+//! The ingest's counters, in Prometheus' text format on `/metrics`, beside `/healthz` and
+//! `/readyz`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use axum::{extract::State, http::header, response::IntoResponse, routing::get, Router};
+use axum::http::{header, StatusCode};
+use axum::{extract::State, response::IntoResponse, routing::get, Router};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
+
+use crate::health::Health;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -74,12 +78,29 @@ async fn metrics_page(State(metrics): State<Metrics>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], metrics.render())
 }
 
-/// Serves `/metrics` and `/healthz` until `shutdown`.
-pub async fn serve(addr: SocketAddr, metrics: Metrics, shutdown: CancellationToken) -> Result<SocketAddr> {
+/// `/readyz`: 200 when ready, 503 with each problem on a line of its own.
+async fn ready_page(State((_, health)): State<(Metrics, Health)>) -> impl IntoResponse {
+    let problems = tokio::task::spawn_blocking(move || health.problems()).await.unwrap_or_default();
+    if problems.is_empty() {
+        (StatusCode::OK, "ready\n".to_string())
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, format!("not ready:\n{}\n", problems.join("\n")))
+    }
+}
+
+/// Serves `/metrics`, `/healthz` (the process answers) and `/readyz` (it keeps the lake
+/// current) until `shutdown`.
+pub async fn serve(
+    addr: SocketAddr,
+    metrics: Metrics,
+    health: Health,
+    shutdown: CancellationToken,
+) -> Result<SocketAddr> {
     let app = Router::new()
-        .route("/metrics", get(metrics_page))
+        .route("/metrics", get(|State((metrics, _)): State<(Metrics, Health)>| metrics_page(State(metrics))))
         .route("/healthz", get(|| async { "ok" }))
-        .with_state(metrics);
+        .route("/readyz", get(ready_page))
+        .with_state((metrics, health));
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let bound = listener.local_addr()?;
     tokio::spawn(async move {

@@ -28,8 +28,10 @@ pub struct IngestOptions {
     pub compaction: CompactionPolicy,
     /// How often to look for partitions to compact; `None` turns compaction off.
     pub compaction_interval: Option<Duration>,
-    /// Where to serve `/metrics`; `None` for no endpoint.
+    /// Where to serve `/metrics`, `/healthz` and `/readyz`; `None` for no endpoint.
     pub metrics_addr: Option<SocketAddr>,
+    /// Not ready while more events than this wait in the stream.
+    pub ready_max_lag: u64,
 }
 
 impl IngestOptions {
@@ -49,6 +51,7 @@ impl IngestOptions {
             compaction: CompactionPolicy::default(),
             compaction_interval: Some(Duration::from_secs(30)),
             metrics_addr: None,
+            ready_max_lag: 100_000,
         }
     }
 

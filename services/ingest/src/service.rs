@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::consumer::durable;
 use crate::dedupe::Dedupe;
+use crate::health::Health;
 use crate::metrics::{self, Metrics};
 use crate::worker::Worker;
 use crate::IngestOptions;
@@ -23,6 +24,7 @@ use crate::IngestOptions;
 /// A running ingest.
 pub struct Ingest {
     pub metrics: Metrics,
+    pub health: Health,
     pub metrics_addr: Option<SocketAddr>,
     tasks: JoinSet<Result<()>>,
     shutdown: CancellationToken,
@@ -74,12 +76,19 @@ impl Ingest {
         if let Some(every) = options.compaction_interval {
             tasks.spawn(compact_periodically(lake, options.compaction, every, metrics.clone(), shutdown.clone()));
         }
+        let health = Health {
+            client: client.clone(),
+            url: options.nats.url.clone(),
+            metrics: metrics.clone(),
+            lake: options.lake.clone(),
+            max_lag: options.ready_max_lag,
+        };
         let metrics_addr = match options.metrics_addr {
-            Some(addr) => Some(metrics::serve(addr, metrics.clone(), shutdown.clone()).await?),
+            Some(addr) => Some(metrics::serve(addr, metrics.clone(), health.clone(), shutdown.clone()).await?),
             None => None,
         };
         tracing::info!(workers = options.workers, consumer = %options.consumer, "ingesting");
-        Ok(Ingest { metrics, metrics_addr, tasks, shutdown })
+        Ok(Ingest { metrics, health, metrics_addr, tasks, shutdown })
     }
 
     /// Runs until shutdown (or the first failure, which stops the others too).

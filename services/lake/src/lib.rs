@@ -11,7 +11,8 @@
 //! This crate owns the write side: building Arrow batches from validated events
 //! ([`rows`]), committing files atomically ([`commit`]), knowing what is committed
 //! ([`index`]), merging small files ([`compact`]) and keeping the rollups that reports
-//! read instead of the raw events ([`rollup`]), with [`layout`] as the one place that
+//! read instead of the raw events ([`rollup`]), removing what is past its retention
+//! period ([`retention`]), with [`layout`] as the one place that
 //! knows where files go and which files are live.
 
 pub mod commit;
@@ -19,6 +20,7 @@ pub mod compact;
 pub mod index;
 pub mod layout;
 pub mod rejects;
+pub mod retention;
 pub mod rollup;
 pub mod rows;
 

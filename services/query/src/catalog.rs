@@ -1,5 +1,5 @@
 //! The lake as SQL tables: one listing table per family (`incident_events`, ...),
-//! `rejects` and each rollup (`blocked_daily`), partitioned by `school_id` and `month` from
+//! `rejects`, `audit_log` and each rollup (`blocked_daily`), partitioned by `school_id` and `month` from
 //! the Hive paths, `schools` from `trust.toml`, and the event-sourced projections
 //! (`incidents`, ...) as views whose SQL lives in `queries/views/`.
 
@@ -44,6 +44,7 @@ pub async fn register(ctx: &SessionContext, lake: &Path, trust: &Trust) -> Resul
         register_listing(ctx, lake, family.table(), schema, &["school_id", "month"])?;
     }
     register_listing(ctx, lake, REJECTS, safelake_lake::rejects::schema(), &["month"])?;
+    register_listing(ctx, lake, safelake_audit::TABLE, safelake_audit::schema(), &["month"])?;
     for rollup in ROLLUPS {
         register_listing(ctx, lake, rollup.table, (rollup.schema)(), &["school_id", "month"])?;
     }

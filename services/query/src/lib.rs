@@ -7,10 +7,12 @@
 //! ([`store`]). Tables are listed on every query, so new files appear without a restart.
 //! [`rollups::check`] holds the rollups that reports read to their SQL definitions.
 
+pub mod adhoc;
 pub mod catalog;
 pub mod reports;
 pub mod rollups;
 pub mod store;
+pub mod suppress;
 
 use std::path::Path;
 
@@ -27,13 +29,23 @@ pub struct Engine {
 
 impl Engine {
     pub async fn open(lake: &Path, trust: &Trust) -> Result<Engine> {
+        Engine::open_limited(lake, trust, None).await
+    }
+
+    /// An engine whose queries together may hold at most `memory` bytes (a query that
+    /// needs more fails with "Resources exhausted").
+    pub async fn open_limited(lake: &Path, trust: &Trust, memory: Option<usize>) -> Result<Engine> {
         // DATAFUSION_* variables tune the engine (e.g. DATAFUSION_EXECUTION_TARGET_PARTITIONS).
         let config = SessionConfig::from_env().context("reading DATAFUSION_* settings")?.with_information_schema(true);
         // DataFusion caches a table's file listing for the session's life by default:
         // files the ingest commits later would never be read. The lake is listed afresh
         // on every query instead (one directory walk; footers stay cached).
         let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);
-        let runtime = RuntimeEnvBuilder::new().with_cache_manager(caches).build_arc()?;
+        let mut runtime = RuntimeEnvBuilder::new().with_cache_manager(caches);
+        if let Some(bytes) = memory {
+            runtime = runtime.with_memory_limit(bytes, 1.0);
+        }
+        let runtime = runtime.build_arc()?;
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         catalog::register(&ctx, lake, trust).await?;
         Ok(Engine { ctx })

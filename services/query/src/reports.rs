@@ -16,7 +16,14 @@ use datafusion::prelude::{DataFrame, SessionContext};
 /// -- incident_trends: what one row is and how it is counted (any number of lines).
 /// -- title: Incident trends by category
 /// -- params: from, to, school, hub, min
+/// -- counts: incidents
+/// -- derived: rate_per_1000 = incidents
+/// -- complements: month, school_id; school_id, category
 /// ```
+///
+/// `pupil_level: yes` marks a report whose rows are single pupils, users or incidents;
+/// `counts`, `derived` and `complements` say what small-number suppression withholds
+/// (see [`crate::suppress`]).
 ///
 /// `params` names what a caller may pass (`from`/`to` also accept `year`); the scope
 /// (`school`, `hub`) is bound by the service from what the caller may see.
@@ -30,18 +37,20 @@ impl Report {
         self.sql.lines().map_while(|line| line.strip_prefix("--")).map(str::trim)
     }
 
-    fn field(&self, key: &str) -> Option<&'static str> {
+    /// A `-- key: value` line of the header.
+    pub fn header_field(&self, key: &str) -> Option<&'static str> {
         self.header().find_map(|line| line.strip_prefix(key)?.strip_prefix(':')).map(str::trim)
     }
 
     /// The heading a chart or page gives it.
     pub fn title(&self) -> &'static str {
-        self.field("title").unwrap_or(self.name)
+        self.header_field("title").unwrap_or(self.name)
     }
 
     /// What one row is and how it is counted: the header's first lines.
     pub fn about(&self) -> String {
-        let first = self.header().take_while(|l| !l.starts_with("title:") && !l.starts_with("params:"));
+        let first =
+            self.header().take_while(|l| !KEYS.iter().any(|k| l.strip_prefix(k).is_some_and(|r| r.starts_with(':'))));
         let text: Vec<_> = first.collect();
         let text = text.join(" ");
         text.strip_prefix(self.name).and_then(|t| t.strip_prefix(':')).unwrap_or(&text).trim().to_string()
@@ -49,9 +58,15 @@ impl Report {
 
     /// The parameters it takes, as named in `Params`.
     pub fn params(&self) -> Vec<&'static str> {
-        self.field("params")
+        self.header_field("params")
             .map(|p| p.split(',').map(str::trim).filter(|p| !p.is_empty()).collect())
             .unwrap_or_default()
+    }
+
+    /// Whether its rows are about single pupils, users or incidents (`-- pupil_level:
+    /// yes`), which the governance roles never see.
+    pub fn pupil_level(&self) -> bool {
+        self.header_field("pupil_level") == Some("yes")
     }
 
     /// Whether a query string key is one of its parameters (`year` stands for from/to).
@@ -60,6 +75,9 @@ impl Report {
         params.contains(&key) || (key == "year" && params.contains(&"from"))
     }
 }
+
+/// The header's keys; the lines before the first of them say what the report is.
+const KEYS: &[&str] = &["title", "params", "pupil_level", "counts", "derived", "complements"];
 
 pub const REPORTS: &[Report] = &[
     Report { name: "incident_trends", sql: include_str!("../../../queries/incident_trends.sql") },

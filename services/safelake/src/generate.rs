@@ -7,6 +7,8 @@ use anyhow::Result;
 use safelake_generate::Options;
 use safelake_publish::{context, progress_bar, publish, Outgoing, DEFAULT_WINDOW};
 
+use safelake_config::Config;
+
 use crate::nats_args::NatsArgs;
 
 #[derive(clap::Args)]
@@ -34,7 +36,8 @@ pub struct Args {
     filter_events: u64,
 }
 
-pub async fn run(args: Args) -> Result<ExitCode> {
+pub async fn run(args: Args, mut config: Config) -> Result<ExitCode> {
+    args.nats.apply(&mut config);
     let options = Options {
         seed: args.seed,
         schools: args.schools,
@@ -50,7 +53,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.out)?;
     let trust = safelake_generate::trust(&options);
     std::fs::write(args.out.join("trust.toml"), trust.to_toml())?;
-    let client = safelake_bus::connect(&args.nats.options("safelake generate")).await?;
+    let client = safelake_bus::connect(&crate::configured::nats(&config, "safelake generate")).await?;
     let js = context(client.clone(), DEFAULT_WINDOW);
     let messages = safelake_generate::events(&options).map(|event| Outgoing {
         subject: event.subject(),

@@ -1,23 +1,35 @@
 //! `safelake`: every service of safelake as a subcommand of one binary.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Result;
 use clap::{Parser, Subcommand};
+use safelake_config::Config;
 
 mod bench;
+mod config;
+mod configured;
 mod generate;
 mod ingest;
 mod nats_args;
+mod nats_keys;
 mod publish;
+mod retention;
 mod rollups;
 mod serve;
 mod signals;
+mod token;
 mod up;
 mod validate;
 
 #[derive(Parser)]
 #[command(name = "safelake", version, about = "Trust-wide safeguarding analytics: events in, reports out")]
 struct Cli {
+    /// The configuration file (default: $SAFELAKE_CONFIG, or ./safelake.toml when there
+    /// is one; see safelake.example.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     /// Log as JSON lines instead of text.
     #[arg(long, global = true)]
     log_json: bool,
@@ -41,6 +53,14 @@ enum Command {
     Serve(serve::Args),
     /// Derive, rebuild or check the rollups that reports read instead of raw events.
     Rollups(rollups::Args),
+    /// Create, list or revoke the tokens people and tools sign in with.
+    Token(token::Args),
+    /// Remove what is past its retention period, recording it in the audit trail.
+    Retention(retention::Args),
+    /// Write the nats-server configuration and keys: each school publishes only its own events.
+    NatsKeys(nats_keys::Args),
+    /// Check the configuration (safelake.toml and SAFELAKE_* variables), or show it.
+    Config(config::Args),
     /// Measure: `safelake bench ingest` compares the full ingest with a bare consumer.
     Bench(bench::Args),
 }
@@ -49,16 +69,7 @@ fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
     init_logging(cli.log_json);
-    let result = match cli.command {
-        Command::Validate(args) => validate::run(args),
-        Command::Publish(args) => runtime().block_on(publish::run(args)),
-        Command::Generate(args) => runtime().block_on(generate::run(args)),
-        Command::Ingest(args) => runtime().block_on(ingest::run(args)),
-        Command::Up(args) => runtime().block_on(up::run(args)),
-        Command::Serve(args) => runtime().block_on(serve::run(args)),
-        Command::Rollups(args) => runtime().block_on(rollups::run(args)),
-        Command::Bench(args) => runtime().block_on(bench::run(args)),
-    };
+    let result = run(cli);
     match result {
         Ok(code) => code,
         Err(error) => {
@@ -76,6 +87,25 @@ fn limit_malloc_arenas() {
     // SAFETY: mallopt only sets an allocator tunable; called before any other thread starts.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let file = cli.config.as_deref();
+    let config = || Config::load(file).map(|(config, _)| config);
+    match cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Config(args) => config::run(args, file),
+        Command::Publish(args) => runtime().block_on(publish::run(args, config()?)),
+        Command::Generate(args) => runtime().block_on(generate::run(args, config()?)),
+        Command::Ingest(args) => runtime().block_on(ingest::run(args, config()?)),
+        Command::Up(args) => runtime().block_on(up::run(args, config()?)),
+        Command::Serve(args) => runtime().block_on(serve::run(args, config()?)),
+        Command::Rollups(args) => runtime().block_on(rollups::run(args, config()?)),
+        Command::Retention(args) => runtime().block_on(retention::run(args, config()?)),
+        Command::Bench(args) => runtime().block_on(bench::run(args)),
+        Command::Token(args) => token::run(args, config()?),
+        Command::NatsKeys(args) => nats_keys::run(args, config()?),
     }
 }
 

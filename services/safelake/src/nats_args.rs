@@ -1,31 +1,37 @@
-//! The NATS connection flags shared by every subcommand that talks to NATS.
+//! The NATS flags shared by every subcommand that talks to NATS; each one overrides the
+//! configuration's `[nats]` section.
 
 use std::path::PathBuf;
 
-use safelake_bus::NatsOptions;
+use safelake_config::Config;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct NatsArgs {
-    /// NATS server URL.
-    #[arg(long = "nats", env = "SAFELAKE_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-    pub url: String,
-    /// NATS credentials file (JWT and nkey), for servers with per-school accounts.
-    #[arg(long = "nats-creds", env = "SAFELAKE_NATS_CREDS")]
+    /// NATS server URL (default: [nats] url, or nats://127.0.0.1:4222).
+    #[arg(long = "nats")]
+    pub url: Option<String>,
+    /// NATS credentials file (JWT and nkey).
+    #[arg(long = "nats-creds")]
     pub creds: Option<PathBuf>,
+    /// A file holding an nkey seed (`safelake nats-keys` writes one per school and one
+    /// for the ingest).
+    #[arg(long = "nats-nkey")]
+    pub nkey: Option<PathBuf>,
     /// NATS user name (with --nats-password).
-    #[arg(long = "nats-user", env = "SAFELAKE_NATS_USER", requires = "password")]
+    #[arg(long = "nats-user", requires = "password")]
     pub user: Option<String>,
-    /// NATS password.
-    #[arg(long = "nats-password", env = "SAFELAKE_NATS_PASSWORD", hide_env_values = true)]
+    /// NATS password (better: SAFELAKE_NATS_PASSWORD).
+    #[arg(long = "nats-password")]
     pub password: Option<String>,
 }
 
 impl NatsArgs {
-    pub fn options(&self, name: &str) -> NatsOptions {
-        let mut options = NatsOptions::new(&self.url);
-        options.credentials = self.creds.clone();
-        options.user = self.user.clone().zip(self.password.clone());
-        options.name = name.to_string();
-        options
+    pub fn apply(&self, config: &mut Config) {
+        let nats = &mut config.nats;
+        nats.url = self.url.clone().or(nats.url.take());
+        nats.creds = self.creds.clone().or(nats.creds.take());
+        nats.nkey = self.nkey.clone().or(nats.nkey.take());
+        nats.user = self.user.clone().or(nats.user.take());
+        nats.password = self.password.clone().or(nats.password.take());
     }
 }

@@ -10,6 +10,8 @@ use bytes::Bytes;
 use safelake_publish::{context, progress_bar, publish, Outgoing, DEFAULT_WINDOW};
 use serde_json::Value;
 
+use safelake_config::Config;
+
 use crate::nats_args::NatsArgs;
 use crate::validate::check_files;
 
@@ -28,8 +30,9 @@ pub struct Args {
     files: Vec<PathBuf>,
 }
 
-pub async fn run(args: Args) -> Result<ExitCode> {
-    let client = safelake_bus::connect(&args.nats.options("safelake publish")).await?;
+pub async fn run(args: Args, mut config: Config) -> Result<ExitCode> {
+    args.nats.apply(&mut config);
+    let client = safelake_bus::connect(&crate::configured::nats(&config, "safelake publish")).await?;
     let js = context(client.clone(), args.window);
     let refused = Cell::new(0u64);
     let read_error = Cell::new(None);

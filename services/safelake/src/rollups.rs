@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
+use safelake_config::Config;
 use safelake_lake::{rollup, Lake};
 use safelake_query::Engine;
 use safelake_schemas::trust::TrustInfo;
@@ -16,9 +17,9 @@ use safelake_schemas::Trust;
 pub struct Args {
     #[command(subcommand)]
     what: What,
-    /// The lake directory.
-    #[arg(long, env = "SAFELAKE_LAKE", default_value = "data/lake", global = true)]
-    lake: PathBuf,
+    /// The lake directory (default: [lake], or <data>/lake).
+    #[arg(long, global = true)]
+    lake: Option<PathBuf>,
 }
 
 #[derive(clap::Subcommand)]
@@ -31,8 +32,9 @@ enum What {
     Check,
 }
 
-pub async fn run(args: Args) -> Result<ExitCode> {
-    let lake = Lake::new(&args.lake);
+pub async fn run(args: Args, config: Config) -> Result<ExitCode> {
+    let lake_dir = args.lake.clone().unwrap_or_else(|| config.lake_dir());
+    let lake = Lake::new(&lake_dir);
     let started = Instant::now();
     match args.what {
         What::Repair | What::Rebuild => {
@@ -52,7 +54,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
                 hubs: Vec::new(),
                 schools: Vec::new(),
             };
-            let engine = Engine::open(&args.lake, &trust).await?;
+            let engine = Engine::open(&lake_dir, &trust).await?;
             let mut agree = true;
             for c in safelake_query::rollups::check(engine.context()).await? {
                 agree &= c.agrees();

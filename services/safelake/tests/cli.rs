@@ -101,3 +101,119 @@ fn publish_sends_valid_events_refuses_invalid_ones_and_counts_server_duplicates(
     assert!(stdout(&out).starts_with("0 published, 14 duplicates dropped by the server"), "{}", stdout(&out));
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn tokens_are_created_once_listed_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let trust = dir.path().join("trust.toml");
+    std::fs::write(&trust, safelake_tests::lake::TRUST).unwrap();
+    let tokens = dir.path().join("tokens.json");
+    let (trust, tokens) = (trust.to_str().unwrap(), tokens.to_str().unwrap());
+    let create = ["token", "--tokens", tokens, "create", "--trust", trust];
+
+    let out = safelake(&[&create[..], &["--role", "dsl", "--school", "sch01", "--name", "Ash DSL"]].concat(), None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = stdout(&out).trim().to_string();
+    assert!(token.starts_with("sl_") && token.len() > 40, "{token}");
+    assert!(!std::fs::read_to_string(tokens).unwrap().contains(token.rsplit('_').next().unwrap()));
+
+    let list = stdout(&safelake(&["token", "--tokens", tokens, "list"], None));
+    let line = list.lines().find(|l| l.ends_with("Ash DSL")).expect("the token is listed");
+    assert!(line.contains("dsl") && line.contains("sch01") && line.contains("active"), "{line}");
+    let id = line.split_whitespace().next().unwrap();
+    assert!(token.starts_with(&format!("sl_{id}_")));
+
+    let out = safelake(&["token", "--tokens", tokens, "revoke", id], None);
+    assert!(out.status.success());
+    let list = stdout(&safelake(&["token", "--tokens", tokens, "list"], None));
+    assert!(list.lines().any(|l| l.starts_with(id) && l.contains("revoked")), "{list}");
+
+    // A token whose scope does not fit its role is refused with a reason.
+    for (args, says) in [
+        (&["--role", "dsl"][..], "needs --school"),
+        (&["--role", "hab", "--hub", "east"][..], "not in the trust"),
+        (&["--role", "boss"][..], "not a role"),
+    ] {
+        let out = safelake(&[&create[..], args].concat(), None);
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}
+
+/// `safelake` with `envs` set, as an operator runs it.
+fn safelake_with(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_safelake")).args(args).envs(envs.iter().copied()).output().unwrap()
+}
+
+#[test]
+fn config_check_passes_a_good_configuration_and_names_each_mistake_of_a_broken_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    std::fs::write(dir.path().join("trust.toml"), safelake_tests::lake::TRUST).unwrap();
+    let port = safelake_bus::local::free_port().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        format!("data = {data:?}\n[http]\nlisten = \"127.0.0.1:{port}\"\n[pgwire]\nlisten = \"off\"\n[retention]\nfilter_events = \"2 years\"\n"),
+    )
+    .unwrap();
+    let out = safelake_with(&["--config", good.to_str().unwrap(), "config", "check"], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("ok       trust West Trust: 2 schools in 2 hubs"), "{text}");
+    assert!(
+        text.contains("retention: filter_events 24 months") && text.contains("the configuration is good"),
+        "{text}"
+    );
+
+    // A variable overrides the file, and is checked like it.
+    let out = safelake_with(
+        &["--config", good.to_str().unwrap(), "config", "check"],
+        &[("SAFELAKE_ACCESS_SUPPRESS_BELOW", "0")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("problem  [access] suppress_below must be 1 or more"), "{}", stdout(&out));
+    let shown = stdout(&safelake_with(
+        &["--config", good.to_str().unwrap(), "config", "show"],
+        &[("SAFELAKE_HTTP_LISTEN", "127.0.0.1:9999")],
+    ));
+    assert!(shown.contains("listen = \"127.0.0.1:9999\""), "{shown}");
+
+    // A key that is not one: nothing else can be read.
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, "[http]\nlsten = \"127.0.0.1:8080\"\n").unwrap();
+    let out = safelake_with(&["--config", typo.to_str().unwrap(), "config", "check"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("\"lsten\" is not a setting of [http]; the settings there are listen"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Several mistakes at once: each is named.
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        format!(
+            "data = {:?}\n[http]\nlisten = \"127.0.0.1:{port}\"\n[pgwire]\nlisten = \"127.0.0.1:{port}\"\n\
+             [ingest]\nflush_ms = 60000\nack_wait_secs = 30\n[nats]\ncreds = \"/nowhere/ingest.creds\"\n\
+             [retention]\nfilter_events = \"2 weeks\"\n",
+            dir.path().join("elsewhere").display()
+        ),
+    )
+    .unwrap();
+    let out = safelake_with(&["--config", broken.to_str().unwrap(), "config", "check"], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for says in [
+        "problem  the trust file",
+        "both listen on 127.0.0.1",
+        "ack_wait_secs (30 s) must be longer than flush_ms (60000 ms)",
+        "problem  [nats] creds: /nowhere/ingest.creds does not exist",
+        "problem  [retention] filter_events: \"2 weeks\": \"week\" is not a unit",
+        "5 problems to fix",
+    ] {
+        assert!(text.contains(says), "{says:?} in:\n{text}");
+    }
+}

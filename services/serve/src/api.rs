@@ -7,19 +7,24 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
+use safelake_access::Principal;
 use safelake_query::reports::{self, REPORTS};
 use serde_json::{json, Value};
 
+use crate::audited::Audited;
 use crate::encode::{self, Format};
 use crate::error::{Error, Result};
-use crate::request::report_params;
+use crate::request::{report_params, scope_of};
+use crate::results;
 use crate::state::AppState;
 
-/// Every report with its title, meaning, parameters and columns (name and type).
-pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>> {
+/// Every report the caller may run, with its title, meaning, parameters and columns
+/// (name and type).
+pub async fn list(State(state): State<Arc<AppState>>, Extension(who): Extension<Principal>) -> Result<Json<Value>> {
     let mut list = Vec::new();
-    for report in REPORTS {
+    for report in REPORTS.iter().filter(|r| !r.pupil_level() || who.role.sees_pupil_rows()) {
         let columns: Vec<Value> = state.columns[report.name]
             .iter()
             .map(|f| json!({"name": f.name(), "type": f.data_type().to_string()}))
@@ -41,6 +46,7 @@ pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>> {
 
 pub async fn report(
     State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     Path(name): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response> {
@@ -49,14 +55,45 @@ pub async fn report(
         Error::not_found(format!("no report {name:?}; reports: {}", known.join(", ")))
     })?;
     let format = Format::parse(query.get("format").map(String::as_str))?;
-    let params = report_params(report, &query, &["format"], &state.trust)?;
-    let frame = reports::plan(state.engine.context(), report.name, &params).await.map_err(Error::internal)?;
-    let schema = frame.schema().as_arrow().clone();
-    let batches = frame.collect().await.map_err(|e| Error::internal(e.into()))?;
-    encode::response(report.name, format, &schema, &batches).map_err(Error::internal)
+    let params = report_params(report, &query, &["format"], &state.trust, &who)?;
+    let result = results::run(&state, &who, report, &params).await?;
+    let response = encode::response(report.name, format, &result, &state.marker()).map_err(Error::internal)?;
+    Ok(Audited::new(&scope_of(&params), result.batch.num_rows()).on(response))
 }
 
 /// Alive and able to read the lake.
+/// `/readyz`: 200 `{"ready": true, "problems": []}` when the service can answer and
+/// audit (the lake readable and writable) and every other part in this process is ready
+/// (the ingest, under `safelake up`); otherwise 503 with each problem in words.
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let state = Arc::clone(&state);
+    let problems = tokio::task::spawn_blocking(move || {
+        let mut problems = Vec::new();
+        if let Err(e) = std::fs::read_dir(&state.lake) {
+            problems.push(format!("the lake at {} is not readable: {e}", state.lake.display()));
+        } else {
+            let probe = state.lake.join(format!(".ready-serve-{}", std::process::id()));
+            match std::fs::write(&probe, b"") {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(&probe);
+                }
+                Err(e) => problems.push(format!(
+                    "the lake at {} is not writable ({e}): requests cannot be audited, so they fail",
+                    state.lake.display()
+                )),
+            }
+        }
+        for probe in &state.probes {
+            problems.extend((probe.0)());
+        }
+        problems
+    })
+    .await
+    .unwrap_or_else(|e| vec![format!("the readiness check failed: {e}")]);
+    let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(serde_json::json!({"ready": problems.is_empty(), "problems": problems}))).into_response()
+}
+
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match std::fs::read_dir(&state.lake) {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{bail, Context, Result};
 use datafusion::arrow::datatypes::FieldRef;
+use safelake_access::Role;
 use safelake_query::reports;
 use serde::Deserialize;
 
@@ -30,6 +31,8 @@ pub struct Chart {
 pub struct Dashboard {
     pub title: String,
     pub about: String,
+    /// Who opens it; a role that sees no pupil rows may only be given pages without them.
+    pub roles: Vec<Role>,
     pub sections: Vec<Section>,
 }
 
@@ -102,12 +105,18 @@ impl Catalogue {
         }
         for (page, dashboard) in &self.dashboards {
             for item in dashboard.sections.iter().flat_map(|s| &s.items) {
-                match (&item.chart, &item.table) {
-                    (Some(chart), None) if self.charts.contains_key(chart) => {}
-                    (Some(chart), None) => bail!("dashboards/{page}.toml: no chart {chart:?} in charts.toml"),
-                    (None, Some(table)) if reports::find(table).is_some() => {}
+                let report = match (&item.chart, &item.table) {
+                    (Some(chart), None) => match self.charts.get(chart) {
+                        Some(chart) => &chart.report,
+                        None => bail!("dashboards/{page}.toml: no chart {chart:?} in charts.toml"),
+                    },
+                    (None, Some(table)) if reports::find(table).is_some() => table,
                     (None, Some(table)) => bail!("dashboards/{page}.toml: no report {table:?} for a table"),
                     _ => bail!("dashboards/{page}.toml: an item names either a chart or a table"),
+                };
+                let pupil_level = reports::find(report).is_some_and(|r| r.pupil_level());
+                if let Some(role) = dashboard.roles.iter().find(|r| pupil_level && !r.sees_pupil_rows()) {
+                    bail!("dashboards/{page}.toml: report {report} lists single pupils, which the {role} role it is for does not see");
                 }
             }
         }

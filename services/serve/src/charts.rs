@@ -7,18 +7,23 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use safelake_access::Principal;
 use safelake_charts::Titles;
 use safelake_query::reports::{self, Params};
 
+use crate::audited::Audited;
 use crate::catalogue::Chart;
 use crate::error::{Error, Result};
 use crate::label::with_school_names;
 use crate::period;
-use crate::request::{report_params, Scope};
+use crate::request::{report_params, scope_of};
+use crate::results;
 use crate::state::AppState;
 
 pub async fn chart(
     State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     Path(file): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response> {
@@ -28,30 +33,32 @@ pub async fn chart(
         Error::not_found(format!("no chart {name:?}; charts: {}", known.join(", ")))
     })?;
     let report = reports::find(&chart.report).expect("checked when the catalogue was loaded");
-    let params = report_params(report, &query, &[], &state.trust)?;
-    let batches = reports::run(state.engine.context(), report.name, &params).await.map_err(Error::internal)?;
-    let batches = with_school_names(batches, &state.trust).map_err(Error::internal)?;
-    let titles = titles(&state, chart, &params);
-    match extension {
-        "svg" => {
-            let svg = safelake_charts::svg(&chart.spec, &titles, &batches).map_err(Error::internal)?;
-            Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
-        }
-        "png" => {
-            let png = safelake_charts::png(&chart.spec, &titles, &batches).map_err(Error::internal)?;
-            Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
-        }
-        other => Err(Error::not_found(format!("charts are drawn as .svg or .png, not {other:?}"))),
+    if !matches!(extension, "svg" | "png") {
+        return Err(Error::not_found(format!("charts are drawn as .svg or .png, not {extension:?}")));
     }
+    let params = report_params(report, &query, &[], &state.trust, &who)?;
+    let result = results::run(&state, &who, report, &params).await?;
+    let result = result.map_batch(|b| with_school_names(b, &state.trust)).map_err(Error::internal)?;
+    let titles = titles(&state, chart, &params, result.any());
+    let batches = std::slice::from_ref(&result.batch);
+    let response = if extension == "svg" {
+        let svg = safelake_charts::svg(&chart.spec, &titles, batches).map_err(Error::internal)?;
+        ([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response()
+    } else {
+        let png = safelake_charts::png(&chart.spec, &titles, batches).map_err(Error::internal)?;
+        ([(header::CONTENT_TYPE, "image/png")], png).into_response()
+    };
+    Ok(Audited::new(&scope_of(&params), result.batch.num_rows()).on(response))
 }
 
-/// The chart's heading, and its period and scope as the subtitle.
-pub fn titles(state: &AppState, chart: &Chart, params: &Params) -> Titles {
+/// The chart's heading, and its period and scope as the subtitle, which also says when
+/// small figures were withheld (so a missing bar is not read as none).
+pub fn titles(state: &AppState, chart: &Chart, params: &Params, withheld: bool) -> Titles {
     let report = reports::find(&chart.report).expect("checked when the catalogue was loaded");
-    let scope = Scope { school: params.school.clone(), hub: params.hub.clone() };
     let window = params.window().map(|(from, to)| period::describe(from, to)).unwrap_or_default();
-    Titles {
-        title: chart.title.clone().unwrap_or_else(|| report.title().to_string()),
-        subtitle: format!("{window} · {}", scope.describe(&state.trust)),
+    let mut subtitle = format!("{window} · {}", scope_of(params).describe(&state.trust));
+    if withheld {
+        subtitle.push_str(&format!(" · figures under {} withheld", state.threshold));
     }
+    Titles { title: chart.title.clone().unwrap_or_else(|| report.title().to_string()), subtitle }
 }

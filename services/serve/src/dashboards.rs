@@ -5,21 +5,24 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::record_batch::RecordBatch;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Extension;
 use chrono::Months;
 use minijinja::{context, Environment};
-use safelake_query::reports::{self, Params, EARLIEST, LATEST};
+use safelake_access::{Principal, Scope};
+use safelake_query::reports::{self, Params, Report, EARLIEST, LATEST};
+use safelake_query::suppress::Masked;
 use serde::Serialize;
 
+use crate::audited::Audited;
 use crate::catalogue::Item;
 use crate::charts::titles;
 use crate::error::{Error, Result};
 use crate::label::with_school_names;
 use crate::period;
-use crate::request::Scope;
+use crate::results;
 use crate::state::AppState;
 use crate::table::{self, Table};
 
@@ -34,10 +37,12 @@ impl Templates {
         env.add_template("base.html", include_str!("../templates/base.html"))?;
         env.add_template("dashboard.html", include_str!("../templates/dashboard.html"))?;
         env.add_template("index.html", include_str!("../templates/index.html"))?;
+        env.add_template("login.html", include_str!("../templates/login.html"))?;
+        env.add_template("sql.html", include_str!("../templates/sql.html"))?;
         Ok(Templates { env })
     }
 
-    fn render(&self, name: &str, ctx: minijinja::Value) -> Result<Html<String>> {
+    pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<Html<String>> {
         let template = self.env.get_template(name).map_err(|e| Error::internal(e.into()).page())?;
         template.render(ctx).map(Html).map_err(|e| Error::internal(e.into()).page())
     }
@@ -52,41 +57,68 @@ pub async fn icon() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "image/svg+xml")], include_str!("../static/favicon.svg"))
 }
 
-/// The list of dashboards: the trustees' review, each hub's and each school's.
-pub async fn index(State(state): State<Arc<AppState>>) -> Result<Html<String>> {
+/// The dashboards the caller may open: the trustees' review, each hub's and each
+/// school's, as its role and scope allow.
+pub async fn index(State(state): State<Arc<AppState>>, Extension(who): Extension<Principal>) -> Result<Response> {
     let trust = &state.trust;
-    let hubs: Vec<_> = trust.hubs.iter().map(|h| context! {id => h.id, name => h.name}).collect();
-    let schools: Vec<_> = trust.schools.iter().map(|s| context! {id => s.id, name => s.name, hub => s.hub}).collect();
-    state.templates.render("index.html", context! {title => trust.trust.name, trust => trust.trust.name, hubs, schools})
+    let opens = |page: &str, scope: Scope| {
+        state.catalogue.dashboard(page).roles.contains(&who.role) && who.scope(&scope, trust).is_ok_and(|s| s == scope)
+    };
+    let trustees = opens("trustees", Scope::default());
+    let hubs: Vec<_> = trust
+        .hubs
+        .iter()
+        .filter(|h| opens("hab", Scope { hub: Some(h.id.clone()), school: None }))
+        .map(|h| context! {id => h.id, name => h.name})
+        .collect();
+    let schools: Vec<_> = trust
+        .schools
+        .iter()
+        .filter(|s| opens("school", Scope { school: Some(s.id.clone()), hub: None }))
+        .map(|s| context! {id => s.id, name => s.name, hub => s.hub})
+        .collect();
+    let page = state.templates.render(
+        "index.html",
+        context! {title => trust.trust.name, trust => trust.trust.name, trustees, hubs, schools, user => user(&who), sql => who.role.runs_sql()},
+    )?;
+    Ok(Audited::new(&Scope::default(), 0).on(page.into_response()))
+}
+
+/// The signed-in person, for the page header.
+fn user(who: &Principal) -> minijinja::Value {
+    context! {name => who.name, role => who.role.as_str()}
 }
 
 pub async fn hab(
     State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     Path(hub): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Html<String>> {
+) -> Result<Response> {
     if !state.trust.hubs.iter().any(|h| h.id == hub) {
         return Err(Error::not_found(format!("there is no hub {hub:?} in the trust")).page());
     }
-    render(&state, "hab", Scope { hub: Some(hub), school: None }, query).await
+    render(&state, &who, "hab", Scope { hub: Some(hub), school: None }, query).await
 }
 
 pub async fn trustees(
     State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Html<String>> {
-    render(&state, "trustees", Scope::default(), query).await
+) -> Result<Response> {
+    render(&state, &who, "trustees", Scope::default(), query).await
 }
 
 pub async fn school(
     State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     Path(school): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Html<String>> {
+) -> Result<Response> {
     if state.trust.school(&school).is_none() {
         return Err(Error::not_found(format!("there is no school {school:?} in the trust")).page());
     }
-    render(&state, "school", Scope { school: Some(school), hub: None }, query).await
+    render(&state, &who, "school", Scope { school: Some(school), hub: None }, query).await
 }
 
 /// One chart or table as the page shows it.
@@ -110,7 +142,7 @@ struct Request {
     query: String,
 }
 
-fn request(state: &AppState, scope: &Scope, query: &HashMap<String, String>) -> Result<Request> {
+fn request(state: &AppState, who: &Principal, scope: &Scope, query: &HashMap<String, String>) -> Result<Request> {
     for key in query.keys() {
         let allowed = ["year", "from", "to"].contains(&key.as_str()) || (key == "school" && scope.school.is_none());
         if !allowed {
@@ -131,7 +163,8 @@ fn request(state: &AppState, scope: &Scope, query: &HashMap<String, String>) -> 
         from = from.or(Some(EARLIEST.to_string()));
     }
     let scope = Scope { school: scope.school.clone().or(text("school")), hub: scope.hub.clone() };
-    scope.check(&state.trust)?;
+    scope.check(&state.trust).map_err(Error::bad_request)?;
+    let scope = who.scope(&scope, &state.trust)?;
     let params = Params { from, to, year, school: scope.school.clone(), hub: scope.hub.clone(), min: None };
     let (start, end) = params.window().map_err(|e| Error::bad_request(format!("{e:#}")))?;
     let before = match &params.year {
@@ -158,15 +191,30 @@ fn request(state: &AppState, scope: &Scope, query: &HashMap<String, String>) -> 
     Ok(Request { params, before, query })
 }
 
-async fn render(state: &AppState, name: &str, scope: Scope, query: HashMap<String, String>) -> Result<Html<String>> {
-    let asked = request(state, &scope, &query).map_err(Error::page)?;
+async fn render(
+    state: &AppState,
+    who: &Principal,
+    name: &str,
+    scope: Scope,
+    query: HashMap<String, String>,
+) -> Result<Response> {
     let dashboard = state.catalogue.dashboard(name);
-    let mut results: HashMap<(String, bool), Vec<RecordBatch>> = HashMap::new();
+    if !dashboard.roles.contains(&who.role) {
+        let roles: Vec<_> = dashboard.roles.iter().map(|r| r.as_str()).collect();
+        return Err(Error::forbidden(format!(
+            "the {} role does not open this dashboard; it is for: {}",
+            who.role,
+            roles.join(", ")
+        ))
+        .page());
+    }
+    let asked = request(state, who, &scope, &query).map_err(Error::page)?;
+    let mut results: HashMap<(String, bool), Masked> = HashMap::new();
     let mut sections = Vec::new();
     for section in &dashboard.sections {
         let mut shown = Vec::new();
         for item in &section.items {
-            shown.push(show(state, item, &asked, &mut results).await.map_err(Error::page)?);
+            shown.push(show(state, who, item, &asked, &mut results).await.map_err(Error::page)?);
         }
         sections.push(context! {heading => section.heading, about => section.about, items => shown});
     }
@@ -180,7 +228,9 @@ async fn render(state: &AppState, name: &str, scope: Scope, query: HashMap<Strin
         .map(|s| context! {id => s.id, name => s.name})
         .collect();
     let title = format!("{}: {}", dashboard.title, scope.describe(&state.trust));
-    state.templates.render(
+    let rows = results.values().map(|r| r.batch.num_rows()).sum();
+    let withheld = results.values().any(Masked::any).then(|| state.marker());
+    let page = state.templates.render(
         "dashboard.html",
         context! {
             title,
@@ -195,38 +245,44 @@ async fn render(state: &AppState, name: &str, scope: Scope, query: HashMap<Strin
             schools => if scope.school.is_none() { in_scope } else { vec![] },
             school => asked.params.school,
             sections,
+            withheld,
+            user => user(who),
         },
-    )
+    )?;
+    Ok(Audited::new(&page_scope, rows).on(page.into_response()))
 }
 
 /// Runs (once per page) and shows one item.
 async fn show(
     state: &AppState,
+    who: &Principal,
     item: &Item,
     asked: &Request,
-    results: &mut HashMap<(String, bool), Vec<RecordBatch>>,
+    results: &mut HashMap<(String, bool), Masked>,
 ) -> Result<Shown> {
     let chart = item.chart.as_ref().map(|c| &state.catalogue.charts[c]);
     let report_name = chart.map_or_else(|| item.table.clone().expect("checked on load"), |c| c.report.clone());
     let report = reports::find(&report_name).expect("checked on load");
-    let now = run(state, &report_name, &asked.params, false, results).await?;
+    let now = run(state, who, report, &asked.params, false, results).await?;
+    let marker = state.marker();
     let query = &asked.query;
     let csv = ("Table (CSV)".to_string(), format!("/api/reports/{report_name}?{}", join(query, "format=csv")));
     match chart {
         Some(chart) => {
             let name = item.chart.as_deref().expect("a chart item");
-            let mut titles = titles(state, chart, &asked.params);
+            let mut titles = titles(state, chart, &asked.params, now.any());
             if let Some(title) = &item.title {
                 titles.title = title.clone();
             }
-            let svg = safelake_charts::svg(&chart.spec, &titles, &now).map_err(Error::internal)?;
+            let batches = std::slice::from_ref(&now.batch);
+            let svg = safelake_charts::svg(&chart.spec, &titles, batches).map_err(Error::internal)?;
             let svg = svg[svg.find("<svg").unwrap_or(0)..].to_string();
             Ok(Shown {
                 title: titles.title,
                 about: item.about.clone().or(chart.about.clone()),
                 svg: Some(svg),
                 table: None,
-                figures: Some(table::table(&now, &[]).map_err(Error::internal)?),
+                figures: Some(table::table(&now, &[], &marker).map_err(Error::internal)?),
                 downloads: vec![
                     ("Chart (SVG)".to_string(), format!("/charts/{name}.svg?{query}")),
                     ("Chart (PNG)".to_string(), format!("/charts/{name}.png?{query}")),
@@ -237,10 +293,10 @@ async fn show(
         None => {
             let table = match (&asked.before, item.compare.is_empty()) {
                 (Some(before), false) => {
-                    let then = run(state, &report_name, before, true, results).await?;
-                    table::compare(&now, &then, &item.by, &item.compare).map_err(Error::internal)?
+                    let then = run(state, who, report, before, true, results).await?;
+                    table::compare(&now, &then, &item.by, &item.compare, &marker).map_err(Error::internal)?
                 }
-                _ => table::table(&now, &item.columns).map_err(Error::internal)?,
+                _ => table::table(&now, &item.columns, &marker).map_err(Error::internal)?,
             };
             Ok(Shown {
                 title: item.title.clone().unwrap_or_else(|| report.title().to_string()),
@@ -262,19 +318,21 @@ fn join(query: &str, extra: &str) -> String {
     }
 }
 
+/// Runs a report once per page (a chart and a table of one report share its rows).
 async fn run(
     state: &AppState,
-    report: &str,
+    who: &Principal,
+    report: &Report,
     params: &Params,
     before: bool,
-    results: &mut HashMap<(String, bool), Vec<RecordBatch>>,
-) -> Result<Vec<RecordBatch>> {
-    let key = (report.to_string(), before);
-    if let Some(batches) = results.get(&key) {
-        return Ok(batches.clone());
+    results: &mut HashMap<(String, bool), Masked>,
+) -> Result<Masked> {
+    let key = (report.name.to_string(), before);
+    if let Some(result) = results.get(&key) {
+        return Ok(result.clone());
     }
-    let batches = reports::run(state.engine.context(), report, params).await.map_err(Error::internal)?;
-    let batches = with_school_names(batches, &state.trust).map_err(Error::internal)?;
-    results.insert(key, batches.clone());
-    Ok(batches)
+    let result = results::run(state, who, report, params).await?;
+    let result = result.map_batch(|b| with_school_names(b, &state.trust)).map_err(Error::internal)?;
+    results.insert(key, result.clone());
+    Ok(result)
 }

@@ -13,12 +13,21 @@ pub struct Error {
 }
 
 impl Error {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Error {
+        Error { status, message: message.into(), page: false }
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Error {
-        Error { status: StatusCode::BAD_REQUEST, message: message.into(), page: false }
+        Error::new(StatusCode::BAD_REQUEST, message)
     }
 
     pub fn not_found(message: impl Into<String>) -> Error {
         Error { status: StatusCode::NOT_FOUND, message: message.into(), page: false }
+    }
+
+    /// The caller may not see this: the message says what it may see instead.
+    pub fn forbidden(message: impl Into<String>) -> Error {
+        Error { status: StatusCode::FORBIDDEN, message: message.into(), page: false }
     }
 
     /// A failure of the service, not the request: logged in full, reported plainly.
@@ -34,8 +43,23 @@ impl Error {
     }
 }
 
+impl From<safelake_access::Refused> for Error {
+    fn from(refused: safelake_access::Refused) -> Error {
+        Error::forbidden(refused.0)
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
+        let message = crate::audited::Message(self.message.clone());
+        let mut response = self.response();
+        response.extensions_mut().insert(message);
+        response
+    }
+}
+
+impl Error {
+    fn response(self) -> Response {
         if self.page {
             let message = minijinja::HtmlEscape(&self.message).to_string();
             let body = format!(

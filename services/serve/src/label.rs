@@ -12,11 +12,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use safelake_schemas::Trust;
 
-pub fn with_school_names(batches: Vec<RecordBatch>, trust: &Trust) -> Result<Vec<RecordBatch>> {
-    batches.into_iter().map(|batch| name_schools(batch, trust)).collect()
-}
-
-fn name_schools(batch: RecordBatch, trust: &Trust) -> Result<RecordBatch> {
+pub fn with_school_names(batch: RecordBatch, trust: &Trust) -> Result<RecordBatch> {
     let schema = batch.schema();
     let Ok(at) = schema.index_of("school_id") else { return Ok(batch) };
     let ids = cast(batch.column(at), &DataType::Utf8)?;
@@ -47,7 +43,7 @@ mod tests {
             ("incidents", Arc::new(Int64Array::from(vec![3, 4])) as ArrayRef),
         ])
         .unwrap();
-        let named = with_school_names(vec![batch], &trust).unwrap().remove(0);
+        let named = with_school_names(batch, &trust).unwrap();
         let names: Vec<_> = named.schema().fields().iter().map(|f| f.name().clone()).collect();
         assert_eq!(names, ["school_id", "school_name", "incidents"]);
         let column = named.column(1).as_any().downcast_ref::<StringArray>().unwrap();

@@ -6,6 +6,8 @@
 //! Which report a page shows, and as which chart, is data in `dashboards/`.
 
 mod api;
+mod audited;
+mod auth;
 mod catalogue;
 mod charts;
 mod dashboards;
@@ -15,6 +17,8 @@ mod label;
 mod metrics;
 mod period;
 mod request;
+mod results;
+mod sql;
 mod state;
 mod table;
 
@@ -23,8 +27,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use axum::routing::get;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
 use axum::Router;
+use safelake_access::{Throttle, Tokens};
+use safelake_query::adhoc::AdHoc;
 use safelake_query::Engine;
 use safelake_schemas::Trust;
 use tokio_util::sync::CancellationToken;
@@ -38,11 +45,54 @@ pub struct ServeOptions {
     pub addr: SocketAddr,
     pub lake: PathBuf,
     pub trust: Trust,
+    /// The token file (`safelake token create` writes it).
+    pub tokens: PathBuf,
+    /// Counts below this are withheld from hab members and trustees.
+    pub threshold: i64,
+    /// The bounds on the director's own SQL.
+    pub sql_limits: safelake_query::adhoc::Limits,
+    /// Where PostgreSQL clients connect for the director's SQL; None: nowhere.
+    pub pg_addr: Option<SocketAddr>,
+    /// What else `/readyz` asks (the ingest, when it runs in the same process).
+    pub probes: Vec<Probe>,
 }
 
-/// The service's routes over its state.
+/// A part of the process that can say what stops it, in words (none: ready).
+#[derive(Clone)]
+pub struct Probe(pub Arc<dyn Fn() -> Vec<String> + Send + Sync>);
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Probe")
+    }
+}
+
+impl ServeOptions {
+    /// The defaults: tokens in `tokens.json` beside the lake, counts under 5 withheld.
+    pub fn new(addr: SocketAddr, lake: PathBuf, trust: Trust) -> ServeOptions {
+        let tokens = default_tokens(&lake);
+        ServeOptions {
+            addr,
+            lake,
+            trust,
+            tokens,
+            threshold: 5,
+            sql_limits: Default::default(),
+            pg_addr: None,
+            probes: Vec::new(),
+        }
+    }
+}
+
+/// `tokens.json` in the directory that holds the lake.
+pub fn default_tokens(lake: &std::path::Path) -> PathBuf {
+    lake.parent().unwrap_or(std::path::Path::new(".")).join("tokens.json")
+}
+
+/// The service's routes over its state: everything but health, the sign-in page and
+/// its assets needs a token; everything a person asks for is audited.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let signed_in = Router::new()
         .route("/", get(dashboards::index))
         .route("/api/reports", get(api::list))
         .route("/api/reports/{name}", get(api::report))
@@ -50,19 +100,33 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/dashboards/hab/{hub}", get(dashboards::hab))
         .route("/dashboards/trustees", get(dashboards::trustees))
         .route("/dashboards/school/{school}", get(dashboards::school))
+        .route("/metrics", get(metrics::page))
+        .route("/api/sql", post(sql::run))
+        .route("/sql", get(sql::console))
+        .route_layer(from_fn_with_state(Arc::clone(&state), auth::require));
+    Router::new()
+        .merge(signed_in)
+        .route("/login", get(auth::sign_in_page).post(auth::sign_in))
+        .route("/logout", post(auth::sign_out))
         .route("/static/style.css", get(dashboards::stylesheet))
         .route("/static/favicon.svg", get(dashboards::icon))
+        .route("/static/console.js", get(sql::script))
         .route("/favicon.ico", get(dashboards::icon))
         .route("/healthz", get(api::healthz))
-        .route("/metrics", get(metrics::page))
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), metrics::track))
+        .route("/readyz", get(api::readyz))
+        .layer(from_fn_with_state(Arc::clone(&state), audited::record))
+        .layer(from_fn_with_state(Arc::clone(&state), metrics::track))
         .with_state(state)
 }
 
 /// A running query service.
 pub struct Server {
     pub addr: SocketAddr,
+    /// Where the PostgreSQL endpoint listens, if it was asked for.
+    pub pg_addr: Option<SocketAddr>,
     task: tokio::task::JoinHandle<Result<()>>,
+    wire: Option<safelake_pgwire::Wire>,
+    audit: safelake_audit::Writer,
 }
 
 impl Server {
@@ -70,7 +134,23 @@ impl Server {
     /// flight) when `shutdown` is cancelled.
     pub async fn start(options: ServeOptions, shutdown: CancellationToken) -> Result<Server> {
         let engine = Engine::open(&options.lake, &options.trust).await.context("opening the lake for queries")?;
-        let state = Arc::new(AppState::new(engine, options.trust, options.lake).await?);
+        let (audit, writer) = safelake_audit::AuditTrail::start(&options.lake);
+        let adhoc = Arc::new(AdHoc::open(&options.lake, &options.trust, options.sql_limits).await?);
+        let tokens = Arc::new(Tokens::new(&options.tokens));
+        let throttle = Arc::new(Throttle::new());
+        let wire = match options.pg_addr {
+            Some(addr) => {
+                let shared = safelake_pgwire::Shared {
+                    adhoc: Arc::clone(&adhoc),
+                    tokens: Arc::clone(&tokens),
+                    throttle: Arc::clone(&throttle),
+                    audit: audit.clone(),
+                };
+                Some(safelake_pgwire::Wire::start(addr, shared, shutdown.clone()).await?)
+            }
+            None => None,
+        };
+        let state = Arc::new(AppState::new(engine, adhoc, &options, tokens, throttle, audit).await?);
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
             .with_context(|| format!("listening on {} for the query service", options.addr))?;
@@ -78,16 +158,22 @@ impl Server {
         tracing::info!(%addr, "query service listening");
         let app = router(state);
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(async move { shutdown.cancelled().await })
                 .await
                 .context("serving HTTP")
         });
-        Ok(Server { addr, task })
+        let pg_addr = wire.as_ref().map(|w| w.addr);
+        Ok(Server { addr, pg_addr, task, wire, audit: writer })
     }
 
-    /// Waits until the server has stopped.
+    /// Waits until the server has stopped and its last audit records are written.
     pub async fn wait(self) -> Result<()> {
-        self.task.await.context("the query service task panicked")?
+        let served = self.task.await.context("the query service task panicked")?;
+        if let Some(wire) = self.wire {
+            wire.wait().await?;
+        }
+        self.audit.finish().await;
+        served
     }
 }

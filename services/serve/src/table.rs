@@ -7,6 +7,7 @@ use arrow::array::Array;
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
+use safelake_query::suppress::Masked;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -27,13 +28,10 @@ fn is_numeric(data_type: &DataType) -> bool {
     data_type.is_numeric()
 }
 
-/// Rows as text, with only `columns` (all when empty).
-pub fn table(batches: &[RecordBatch], columns: &[String]) -> anyhow::Result<Table> {
-    let cells = cells(batches)?;
-    let Some(first) = batches.first() else {
-        return Ok(Table { headings: columns.iter().map(|c| humanise(c)).collect(), numeric: vec![], rows: vec![] });
-    };
-    let schema = first.schema();
+/// Rows as text, with only `columns` (all when empty); withheld figures read `marker`.
+pub fn table(result: &Masked, columns: &[String], marker: &str) -> anyhow::Result<Table> {
+    let cells = cells(&result.as_text(marker)?)?;
+    let schema = result.batch.schema();
     let named = schema.index_of("school_name").is_ok();
     let picked: Vec<usize> = if columns.is_empty() {
         // A school's name says it to a reader; its id is for exports.
@@ -48,26 +46,46 @@ pub fn table(batches: &[RecordBatch], columns: &[String]) -> anyhow::Result<Tabl
     })
 }
 
-fn cells(batches: &[RecordBatch]) -> anyhow::Result<Vec<Vec<String>>> {
+/// Every cell as text: fractions to one decimal place (a rate of 1.0 reads "1", as in the
+/// year-on-year comparison), everything else as Arrow writes it.
+fn cells(batch: &RecordBatch) -> anyhow::Result<Vec<Vec<String>>> {
     let options = FormatOptions::default().with_null("–");
-    let mut rows = Vec::new();
-    for batch in batches {
-        let formatters: Vec<_> =
-            batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &options)).collect::<Result<_, _>>()?;
-        for i in 0..batch.num_rows() {
-            rows.push(formatters.iter().map(|f| f.value(i).to_string()).collect());
-        }
-    }
-    Ok(rows)
+    let columns: Vec<Box<dyn Fn(usize) -> String + '_>> = batch
+        .columns()
+        .iter()
+        .map(|column| -> anyhow::Result<Box<dyn Fn(usize) -> String + '_>> {
+            if matches!(column.data_type(), DataType::Float16 | DataType::Float32 | DataType::Float64) {
+                let floats = arrow::compute::cast(column, &DataType::Float64)?;
+                Ok(Box::new(move |i| {
+                    let floats = floats.as_any().downcast_ref::<arrow::array::Float64Array>().expect("cast to f64");
+                    if floats.is_null(i) {
+                        "–".to_string()
+                    } else {
+                        format_number(floats.value(i))
+                    }
+                }))
+            } else {
+                let formatter = ArrayFormatter::try_new(column.as_ref(), &options)?;
+                Ok(Box::new(move |i| formatter.value(i).to_string()))
+            }
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok((0..batch.num_rows()).map(|i| columns.iter().map(|f| f(i)).collect()).collect())
+}
+
+/// A figure of the year-on-year comparison.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Figure {
+    Missing,
+    Value(f64),
+    Withheld,
 }
 
 /// This period's rows beside the one before: rows matched on their text columns, and for
-/// each of `values` the figure now, the figure before and the change with its direction.
-pub fn compare(now: &[RecordBatch], before: &[RecordBatch], by: &[String], values: &[String]) -> anyhow::Result<Table> {
-    let Some(first) = now.first().or(before.first()) else {
-        return Ok(Table { headings: vec![], numeric: vec![], rows: vec![] });
-    };
-    let schema = first.schema();
+/// each of `values` the figure now, the figure before and the change with its direction
+/// (none where either figure is withheld, which would give it back).
+pub fn compare(now: &Masked, before: &Masked, by: &[String], values: &[String], marker: &str) -> anyhow::Result<Table> {
+    let schema = now.batch.schema();
     let named = schema.index_of("school_name").is_ok();
     let keys: Vec<usize> = if by.is_empty() {
         (0..schema.fields().len()).filter(|&i| !is_numeric(schema.field(i).data_type())).collect()
@@ -88,27 +106,30 @@ pub fn compare(now: &[RecordBatch], before: &[RecordBatch], by: &[String], value
         .collect();
     keys.dedup();
     let values: Vec<usize> = values.iter().map(|c| schema.index_of(c)).collect::<Result<_, _>>()?;
-    let numbers = |batches: &[RecordBatch]| -> anyhow::Result<HashMap<Vec<String>, Vec<Option<f64>>>> {
-        let text = cells(batches)?;
+    let numbers = |result: &Masked| -> anyhow::Result<HashMap<Vec<String>, Vec<Figure>>> {
+        let text = cells(&result.batch)?;
+        let columns: Vec<_> = values
+            .iter()
+            .map(|&i| arrow::compute::cast(result.batch.column(i), &DataType::Float64))
+            .collect::<Result<_, _>>()?;
         let mut out = HashMap::new();
-        let mut row = 0;
-        for batch in batches {
-            let columns: Vec<_> = values
+        for (r, row) in text.iter().enumerate() {
+            let key: Vec<String> = keys.iter().map(|&k| row[k].clone()).collect();
+            let figures = columns
                 .iter()
-                .map(|&i| arrow::compute::cast(batch.column(i), &DataType::Float64))
-                .collect::<Result<_, _>>()?;
-            for r in 0..batch.num_rows() {
-                let key: Vec<String> = keys.iter().map(|&k| text[row][k].clone()).collect();
-                let figures = columns
-                    .iter()
-                    .map(|c| {
-                        let c = c.as_any().downcast_ref::<arrow::array::Float64Array>().expect("cast to f64");
-                        (!c.is_null(r)).then(|| c.value(r))
-                    })
-                    .collect();
-                out.insert(key, figures);
-                row += 1;
-            }
+                .zip(values.iter())
+                .map(|(c, &i)| {
+                    let c = c.as_any().downcast_ref::<arrow::array::Float64Array>().expect("cast to f64");
+                    if result.is_withheld(schema.field(i).name(), r) {
+                        Figure::Withheld
+                    } else if c.is_null(r) {
+                        Figure::Missing
+                    } else {
+                        Figure::Value(c.value(r))
+                    }
+                })
+                .collect();
+            out.insert(key, figures);
         }
         Ok(out)
     };
@@ -122,18 +143,22 @@ pub fn compare(now: &[RecordBatch], before: &[RecordBatch], by: &[String], value
         headings.extend([name.clone(), format!("{name}, year before"), "Change".to_string()]);
         numeric.extend([true, true, true]);
     }
-    let figure = |v: Option<f64>| v.map_or("–".to_string(), format_number);
+    let figure = |v: Figure| match v {
+        Figure::Missing => "–".to_string(),
+        Figure::Value(v) => format_number(v),
+        Figure::Withheld => marker.to_string(),
+    };
     let rows = keys_seen
         .into_iter()
         .map(|key| {
             let mut row = key.clone();
             for i in 0..values.len() {
-                let a = now.get(key).and_then(|f| f[i]);
-                let b = before.get(key).and_then(|f| f[i]);
+                let a = now.get(key).map_or(Figure::Missing, |f| f[i]);
+                let b = before.get(key).map_or(Figure::Missing, |f| f[i]);
                 let change = match (a, b) {
-                    (Some(a), Some(b)) if a > b => format!("▲ {}", format_number(a - b)),
-                    (Some(a), Some(b)) if a < b => format!("▼ {}", format_number(b - a)),
-                    (Some(_), Some(_)) => "no change".to_string(),
+                    (Figure::Value(a), Figure::Value(b)) if a > b => format!("▲ {}", format_number(a - b)),
+                    (Figure::Value(a), Figure::Value(b)) if a < b => format!("▼ {}", format_number(b - a)),
+                    (Figure::Value(_), Figure::Value(_)) => "no change".to_string(),
                     _ => "–".to_string(),
                 };
                 row.extend([figure(a), figure(b), change]);
@@ -168,6 +193,22 @@ mod tests {
         .unwrap()
     }
 
+    fn open(batch: RecordBatch) -> Masked {
+        Masked::open(batch.schema(), &[batch]).unwrap()
+    }
+
+    #[test]
+    fn a_withheld_figure_shows_its_marker_and_no_change() {
+        let mut now = open(batch(&["sch01", "sch02"], &[12, 3], &[Some(4.0), Some(1.0)]));
+        now.mask.insert("incidents".into(), vec![false, true]);
+        let before = open(batch(&["sch01", "sch02"], &[10, 9], &[Some(3.0), Some(3.0)]));
+        let table = compare(&now, &before, &[], &["incidents".into()], "<5").unwrap();
+        assert_eq!(table.rows, [["sch01", "12", "10", "▲ 2"], ["sch02", "<5", "9", "–"]]);
+        let shown = super::table(&now, &[], "<5").unwrap();
+        assert_eq!(shown.rows[1], ["sch02", "<5", "1"]);
+        assert_eq!(shown.numeric, [false, true, true]);
+    }
+
     #[test]
     fn headings_read_as_words() {
         assert_eq!(humanise("rate_per_1000"), "Rate per 1000");
@@ -179,7 +220,8 @@ mod tests {
     fn years_compare_row_by_row_with_direction() {
         let now = batch(&["sch01", "sch02"], &[12, 5], &[Some(4.0), None]);
         let before = batch(&["sch02", "sch03"], &[7, 3], &[Some(2.5), Some(1.0)]);
-        let table = compare(&[now], &[before], &[], &["incidents".into(), "rate_per_1000".into()]).unwrap();
+        let (now, before) = (open(now), open(before));
+        let table = compare(&now, &before, &[], &["incidents".into(), "rate_per_1000".into()], "<5").unwrap();
         assert_eq!(table.headings[..4], ["School id", "Incidents", "Incidents, year before", "Change"]);
         assert_eq!(
             table.rows,

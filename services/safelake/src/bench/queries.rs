@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use safelake_access::{NewToken, Role, Tokens};
 use safelake_query::{reports, Engine};
 use safelake_schemas::Trust;
 use safelake_serve::{ServeOptions, Server};
@@ -137,7 +138,7 @@ pub async fn run(args: Args) -> Result<()> {
         // The engine above is gone; a fresh server opens its own, so the first request
         // is cold for DataFusion's caches (the OS file cache is warm from the reports).
         let reset = reset_peak();
-        let measured = dashboard(&args, &trust, &path).await;
+        let measured = dashboard(&args, &trust, &path, &hub).await;
         let peak = peak_rss_mib();
         overall_peak = overall_peak.max(peak);
         match measured {
@@ -185,19 +186,25 @@ pub async fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// Starts the query service in this process and times the HAB dashboard over HTTP:
-/// the first request, then `runs` more.
-async fn dashboard(args: &Args, trust: &Trust, path: &str) -> Result<(Duration, Timed)> {
+/// Starts the query service in this process and times the HAB dashboard over HTTP, as
+/// a member of that hub sees it (suppression included): the first request, then `runs`
+/// more.
+async fn dashboard(args: &Args, trust: &Trust, path: &str, hub: &str) -> Result<(Duration, Timed)> {
     let shutdown = CancellationToken::new();
-    let options = ServeOptions { addr: "127.0.0.1:0".parse()?, lake: args.lake.clone(), trust: trust.clone() };
+    let mut options = ServeOptions::new("127.0.0.1:0".parse()?, args.lake.clone(), trust.clone());
+    let tokens = tempfile::tempdir()?;
+    options.tokens = tokens.path().join("tokens.json");
+    let member =
+        NewToken { name: "bench".into(), role: Role::Hab, school: None, hub: Some(hub.into()), expires_in_days: None };
+    let (_, token) = Tokens::new(&options.tokens).create(member, trust)?;
     let server = Server::start(options, shutdown.clone()).await?;
     let started = Instant::now();
-    let (_, bytes) = get(server.addr, path).await?;
+    let (_, bytes) = get(server.addr, path, &token).await?;
     let cold = started.elapsed();
     let mut timed = Timed { runs: Vec::new(), rows: bytes, peak_mib: None };
     for _ in 0..args.runs {
         let started = Instant::now();
-        let (_, bytes) = get(server.addr, path).await?;
+        let (_, bytes) = get(server.addr, path, &token).await?;
         timed.runs.push(started.elapsed());
         timed.rows = bytes;
     }
@@ -209,9 +216,10 @@ async fn dashboard(args: &Args, trust: &Trust, path: &str) -> Result<(Duration, 
 /// One HTTP/1.1 GET, read to the end; an error unless the status is 200. Returns the
 /// status and the response's size in bytes. (A plain request keeps an HTTP client
 /// crate out of the binary.)
-async fn get(addr: SocketAddr, path: &str) -> Result<(u16, usize)> {
+async fn get(addr: SocketAddr, path: &str, token: &str) -> Result<(u16, usize)> {
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await?;

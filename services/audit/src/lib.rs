@@ -1,0 +1,271 @@
+//! The audit trail: who asked for what, when, in which scope, how many rows they got, and
+//! whether they were refused. Every report, chart, page, SQL query and sign-in is
+//! recorded in the lake's `audit_log` table (partitioned by `month`), which only the
+//! director can query.
+//!
+//! Records are written with group commit: a request waits until its record is durable
+//! (so an answer is never given that the trail does not hold), and every record that
+//! arrives while one file is being written goes into the next file together. Files are
+//! only ever added, through the lake's atomic commit; nothing in the service edits or
+//! deletes them, and SQL against the lake is read-only.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+/// The lake table the trail is kept in.
+pub const TABLE: &str = "audit_log";
+
+/// Records at most per file: a burst is split rather than held up.
+const MAX_BATCH: usize = 10_000;
+
+/// What was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Report,
+    Chart,
+    Page,
+    Sql,
+    SignIn,
+    /// An API call that is none of the above (the list of reports, a download of a list).
+    Api,
+    Retention,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Report => "report",
+            Kind::Chart => "chart",
+            Kind::Page => "page",
+            Kind::Sql => "sql",
+            Kind::SignIn => "sign-in",
+            Kind::Api => "api",
+            Kind::Retention => "retention",
+        }
+    }
+}
+
+/// One record of the trail.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    /// The token's name, or empty when nobody signed in.
+    pub who: String,
+    pub token_id: Option<String>,
+    pub role: Option<String>,
+    /// The caller's address.
+    pub address: Option<String>,
+    pub kind: Kind,
+    /// The report, chart or page, or the path.
+    pub what: String,
+    /// The parameters as asked, or the SQL text.
+    pub detail: Option<String>,
+    /// The scope the service applied (`trust`, `hub=north`, `school=sch01`).
+    pub scope: Option<String>,
+    pub rows: Option<i64>,
+    /// The HTTP status, or for SQL over the PostgreSQL wire 200 or 400/403/500 alike.
+    pub status: u16,
+    pub message: Option<String>,
+    pub millis: i64,
+    /// How the request came: `http` or `pgwire`.
+    pub via: &'static str,
+}
+
+impl Entry {
+    /// How the request went, from its status: `ok`, `refused` (401, 403, 429) or
+    /// `failed` (any other error).
+    pub fn outcome(&self) -> &'static str {
+        match self.status {
+            200..=399 => "ok",
+            401 | 403 | 429 => "refused",
+            _ => "failed",
+        }
+    }
+}
+
+pub fn schema() -> SchemaRef {
+    let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
+    Arc::new(Schema::new(vec![
+        Field::new("at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        text("who", false),
+        text("token_id", true),
+        text("role", true),
+        text("address", true),
+        text("via", false),
+        text("kind", false),
+        text("what", false),
+        text("detail", true),
+        text("scope", true),
+        Field::new("rows", DataType::Int64, true),
+        Field::new("status", DataType::Int32, false),
+        text("outcome", false),
+        text("message", true),
+        Field::new("millis", DataType::Int64, false),
+    ]))
+}
+
+fn batch(entries: &[Entry]) -> Result<RecordBatch> {
+    let text =
+        |f: &dyn Fn(&Entry) -> Option<&str>| -> ArrayRef { Arc::new(entries.iter().map(f).collect::<StringArray>()) };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(
+            entries
+                .iter()
+                .map(|e| Some(e.at.timestamp_micros()))
+                .collect::<TimestampMicrosecondArray>()
+                .with_timezone("UTC"),
+        ),
+        text(&|e| Some(&e.who)),
+        text(&|e| e.token_id.as_deref()),
+        text(&|e| e.role.as_deref()),
+        text(&|e| e.address.as_deref()),
+        text(&|e| Some(e.via)),
+        text(&|e| Some(e.kind.as_str())),
+        text(&|e| Some(&e.what)),
+        text(&|e| e.detail.as_deref()),
+        text(&|e| e.scope.as_deref()),
+        Arc::new(entries.iter().map(|e| e.rows).collect::<Int64Array>()),
+        Arc::new(entries.iter().map(|e| Some(i32::from(e.status))).collect::<Int32Array>()),
+        text(&|e| Some(e.outcome())),
+        text(&|e| e.message.as_deref()),
+        Arc::new(entries.iter().map(|e| Some(e.millis)).collect::<Int64Array>()),
+    ];
+    Ok(RecordBatch::try_new(schema(), columns)?)
+}
+
+/// Writes `entries` as one file of the partition of the first one's month. A group spans
+/// at most a moment, so a group that straddles midnight at a month's end is filed under
+/// the month it began in; readers filter on `at`, not on the partition.
+fn write(lake: &Path, entries: &[Entry]) -> Result<PathBuf> {
+    let first = entries.first().context("nothing to write")?;
+    let dir = lake.join(TABLE).join(format!("month={}", first.at.format("%Y-%m")));
+    let name = format!("{}-{}.parquet", first.at.timestamp_micros(), entries.len());
+    safelake_lake::commit::write_parquet(&dir, &name, &[batch(entries)?], Vec::new())
+}
+
+type Pending = (Entry, oneshot::Sender<Result<(), String>>);
+
+/// The handle requests record through; clones share one writer.
+#[derive(Clone)]
+pub struct AuditTrail {
+    sender: mpsc::Sender<Pending>,
+}
+
+/// The writer task; [`Writer::finish`] waits for the last records once every
+/// [`AuditTrail`] handle is dropped.
+pub struct Writer {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Writer {
+    pub async fn finish(self) {
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "the audit writer panicked");
+        }
+    }
+}
+
+impl AuditTrail {
+    /// Starts the writer for the lake at `lake`.
+    pub fn start(lake: &Path) -> (AuditTrail, Writer) {
+        let (sender, receiver) = mpsc::channel(MAX_BATCH);
+        let task = tokio::spawn(run(lake.to_path_buf(), receiver));
+        (AuditTrail { sender }, Writer { task })
+    }
+
+    /// Records `entry` and returns once it is durable in the lake.
+    pub async fn record(&self, entry: Entry) -> Result<()> {
+        let (done, written) = oneshot::channel();
+        self.sender.send((entry, done)).await.ok().context("the audit writer has stopped")?;
+        written.await.context("the audit writer has stopped")?.map_err(anyhow::Error::msg)
+    }
+}
+
+async fn run(lake: PathBuf, mut receiver: mpsc::Receiver<Pending>) {
+    let mut group: Vec<Pending> = Vec::new();
+    while receiver.recv_many(&mut group, MAX_BATCH).await > 0 {
+        let entries: Vec<Entry> = group.iter().map(|(e, _)| e.clone()).collect();
+        let lake = lake.clone();
+        let written = tokio::task::spawn_blocking(move || write(&lake, &entries))
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r)
+            .map_err(|e| format!("writing the audit trail: {e:#}"));
+        if let Err(e) = &written {
+            tracing::error!(error = %e, "audit records not written; their requests fail");
+        }
+        for (_, done) in group.drain(..) {
+            let _ = done.send(written.as_ref().map(|_| ()).map_err(Clone::clone));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(what: &str, status: u16) -> Entry {
+        Entry {
+            at: Utc::now(),
+            who: "Director".into(),
+            token_id: Some("abc".into()),
+            role: Some("director".into()),
+            address: Some("127.0.0.1".into()),
+            kind: Kind::Report,
+            what: what.into(),
+            detail: Some("year=2025-26".into()),
+            scope: Some("trust".into()),
+            rows: Some(3),
+            status,
+            message: None,
+            millis: 4,
+            via: "http",
+        }
+    }
+
+    fn read_all(lake: &Path) -> Vec<RecordBatch> {
+        let mut batches = Vec::new();
+        for month in std::fs::read_dir(lake.join(TABLE)).unwrap() {
+            for file in std::fs::read_dir(month.unwrap().path()).unwrap() {
+                let file = std::fs::File::open(file.unwrap().path()).unwrap();
+                let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file, 1024).unwrap();
+                batches.extend(reader.map(Result::unwrap));
+            }
+        }
+        batches
+    }
+
+    #[tokio::test]
+    async fn every_record_is_durable_when_record_returns() {
+        let lake = tempfile::tempdir().unwrap();
+        let (trail, writer) = AuditTrail::start(lake.path());
+        let mut tasks = Vec::new();
+        for i in 0..50 {
+            let trail = trail.clone();
+            tasks.push(tokio::spawn(async move { trail.record(entry(&format!("r{i}"), 200)).await }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        trail.record(entry("refused", 403)).await.unwrap();
+        let batches = read_all(lake.path());
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        assert_eq!(rows, 51);
+        let outcomes: Vec<String> = batches
+            .iter()
+            .flat_map(|b| {
+                let column = b.column_by_name("outcome").unwrap().as_any().downcast_ref::<StringArray>().unwrap();
+                column.iter().map(|v| v.unwrap().to_string()).collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(outcomes.iter().filter(|o| *o == "refused").count(), 1);
+        drop(trail);
+        writer.finish().await;
+    }
+}

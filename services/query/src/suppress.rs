@@ -1,0 +1,316 @@
+//! Small-number suppression (reports.md): in what hab members and trustees see, a count
+//! from 1 to 4 (the threshold is configurable) is withheld, and so is every figure from
+//! which it could be worked out again:
+//!
+//! - a figure derived from it (a rate, a share, a median over those few): each report's
+//!   header names them, `-- derived: rate_per_1000 = incidents`;
+//! - one more count beside it where the counts add up to a total shown elsewhere (the
+//!   categories of a school's month add up to its month): if only one cell of such a
+//!   group were withheld, the total minus the others would give it back, so the
+//!   smallest other cell of the group is withheld too. The header names the groups,
+//!   `-- complements: month, school_id; school_id, category`.
+//!
+//! Which columns are counts is the header's `-- counts:` line. The result keeps the
+//! report's columns and types: a withheld cell is null, and [`Masked::mask`] says which
+//! nulls were withheld, so each output can mark them its own way.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::{cast, concat_batches, nullif};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use crate::reports::Report;
+
+/// The marker a withheld figure shows as on pages and in CSV.
+pub fn marker(threshold: i64) -> String {
+    format!("<{threshold}")
+}
+
+/// A report's result with some cells withheld (null) and which ones they are.
+#[derive(Debug, Clone)]
+pub struct Masked {
+    pub batch: RecordBatch,
+    /// For each column with withheld cells, one flag per row.
+    pub mask: HashMap<String, Vec<bool>>,
+}
+
+impl Masked {
+    /// A result shown as it is.
+    pub fn open(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Masked> {
+        Ok(Masked { batch: concat(schema, batches)?, mask: HashMap::new() })
+    }
+
+    pub fn is_withheld(&self, column: &str, row: usize) -> bool {
+        self.mask.get(column).is_some_and(|m| m[row])
+    }
+
+    /// The columns withheld in `row`, in the report's order.
+    pub fn withheld_in(&self, row: usize) -> Vec<&str> {
+        let schema = self.batch.schema_ref();
+        schema.fields().iter().map(|f| f.name().as_str()).filter(|c| self.is_withheld(c, row)).collect()
+    }
+
+    pub fn any(&self) -> bool {
+        self.mask.values().any(|m| m.iter().any(|w| *w))
+    }
+
+    /// The batch with every column that has withheld cells turned to text, the withheld
+    /// ones reading `marker`: what CSV and pages show.
+    pub fn as_text(&self, marker: &str) -> Result<RecordBatch> {
+        let schema = self.batch.schema();
+        let mut fields = Vec::new();
+        let mut columns = Vec::new();
+        for (field, column) in schema.fields().iter().zip(self.batch.columns()) {
+            match self.mask.get(field.name()).filter(|m| m.iter().any(|w| *w)) {
+                None => {
+                    fields.push(Arc::clone(field));
+                    columns.push(Arc::clone(column));
+                }
+                Some(mask) => {
+                    let text = cast(column, &DataType::Utf8)?;
+                    let text = text.as_any().downcast_ref::<StringArray>().context("cast to text")?;
+                    let marked: StringArray = (0..text.len())
+                        .map(|i| if mask[i] { Some(marker) } else { (!text.is_null(i)).then(|| text.value(i)) })
+                        .collect();
+                    fields.push(Arc::new(Field::new(field.name(), DataType::Utf8, true)));
+                    columns.push(Arc::new(marked) as ArrayRef);
+                }
+            }
+        }
+        Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    }
+
+    /// Adds a column (a school's name beside its id): the mask is by name, so it holds.
+    pub fn map_batch(self, f: impl FnOnce(RecordBatch) -> Result<RecordBatch>) -> Result<Masked> {
+        Ok(Masked { batch: f(self.batch)?, mask: self.mask })
+    }
+}
+
+/// One batch of the rows, under the schema the rows themselves carry (the planned one
+/// when there are none).
+fn concat(planned: SchemaRef, batches: &[RecordBatch]) -> Result<RecordBatch> {
+    let schema = batches.first().map_or(planned, RecordBatch::schema);
+    Ok(concat_batches(&schema, batches)?)
+}
+
+/// What a report's header says about suppression.
+struct Rules<'a> {
+    counts: Vec<&'a str>,
+    derived: Vec<(&'a str, Vec<&'a str>)>,
+    complements: Vec<Vec<&'a str>>,
+}
+
+fn list(text: &str) -> Vec<&str> {
+    text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
+}
+
+impl<'a> Rules<'a> {
+    fn of(report: &'a Report) -> Rules<'a> {
+        let field = |key| report.header_field(key).unwrap_or("");
+        Rules {
+            counts: list(field("counts")),
+            derived: field("derived")
+                .split(';')
+                .filter_map(|d| d.split_once('='))
+                .map(|(column, sources)| (column.trim(), list(sources)))
+                .collect(),
+            complements: field("complements").split(';').map(list).filter(|g| !g.is_empty()).collect(),
+        }
+    }
+}
+
+/// Withholds `report`'s small numbers: counts from 1 to `threshold - 1`, what derives
+/// from them, and the complements that would let them be worked out.
+pub fn suppress(report: &Report, schema: SchemaRef, batches: &[RecordBatch], threshold: i64) -> Result<Masked> {
+    let batch = concat(schema, batches)?;
+    let schema = batch.schema();
+    let rules = Rules::of(report);
+    let rows = batch.num_rows();
+    let values = |name: &str| -> Result<Vec<Option<i64>>> {
+        let column =
+            batch.column_by_name(name).with_context(|| format!("report {} has no column {name}", report.name))?;
+        let column = cast(column, &DataType::Int64)?;
+        let column = column.as_any().downcast_ref::<Int64Array>().context("cast to Int64")?;
+        Ok(column.iter().collect())
+    };
+    let mut mask: HashMap<String, Vec<bool>> = HashMap::new();
+    for count in &rules.counts {
+        let values = values(count)?;
+        let mut withheld: Vec<bool> = values.iter().map(|v| v.is_some_and(|v| (1..threshold).contains(&v))).collect();
+        complement(&batch, &rules.complements, &values, &mut withheld)?;
+        mask.insert(count.to_string(), withheld);
+    }
+    for (column, sources) in &rules.derived {
+        let withheld: Vec<bool> =
+            (0..rows).map(|r| sources.iter().any(|s| mask.get(*s).is_some_and(|m| m[r]))).collect();
+        let own = mask.entry(column.to_string()).or_insert_with(|| vec![false; rows]);
+        own.iter_mut().zip(withheld).for_each(|(a, b)| *a |= b);
+    }
+    let mut columns = batch.columns().to_vec();
+    for (i, field) in schema.fields().iter().enumerate() {
+        if let Some(withheld) = mask.get(field.name()) {
+            let keep = BooleanArray::from(withheld.clone());
+            columns[i] = nullif(&columns[i], &keep)?;
+        }
+    }
+    let schema = Arc::new(Schema::new(
+        schema.fields().iter().map(|f| Arc::new(f.as_ref().clone().with_nullable(true))).collect::<Vec<_>>(),
+    ));
+    Ok(Masked { batch: RecordBatch::try_new(schema, columns)?, mask })
+}
+
+/// Within each group of rows that share the values of a complement's columns, a lone
+/// withheld cell gets the group's smallest other cell withheld beside it; repeated over
+/// every grouping until nothing changes, since one grouping's complement can leave
+/// another grouping's group with a lone cell.
+fn complement(
+    batch: &RecordBatch,
+    groupings: &[Vec<&str>],
+    values: &[Option<i64>],
+    withheld: &mut [bool],
+) -> Result<()> {
+    let keys: Vec<Vec<Vec<String>>> = groupings
+        .iter()
+        .map(|columns| {
+            let texts: Vec<ArrayRef> = columns
+                .iter()
+                .map(|c| batch.column_by_name(c).with_context(|| format!("no column {c} to complement by")))
+                .map(|c| Ok(cast(c?, &DataType::Utf8)?))
+                .collect::<Result<_>>()?;
+            Ok((0..batch.num_rows())
+                .map(|r| {
+                    texts
+                        .iter()
+                        .map(|t| {
+                            let t = t.as_any().downcast_ref::<StringArray>().expect("cast to text");
+                            if t.is_null(r) {
+                                "\0".to_string()
+                            } else {
+                                t.value(r).to_string()
+                            }
+                        })
+                        .collect()
+                })
+                .collect())
+        })
+        .collect::<Result<_>>()?;
+    loop {
+        let mut changed = false;
+        for grouping in &keys {
+            let mut groups: HashMap<&Vec<String>, Vec<usize>> = HashMap::new();
+            for (row, key) in grouping.iter().enumerate() {
+                groups.entry(key).or_default().push(row);
+            }
+            for rows in groups.values() {
+                if rows.iter().filter(|&&r| withheld[r]).count() != 1 {
+                    continue;
+                }
+                let smallest =
+                    rows.iter().filter(|&&r| !withheld[r] && values[r].is_some()).min_by_key(|&&r| (values[r], r));
+                if let Some(&r) = smallest {
+                    withheld[r] = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Float64Array, Int64Array};
+
+    use super::*;
+
+    const TRENDS: Report = Report {
+        name: "trends",
+        sql: "-- trends: test\n-- counts: incidents\n-- derived: rate = incidents\n\
+              -- complements: month, school_id; school_id, category\nSELECT 1",
+    };
+
+    fn batch(rows: &[(&str, &str, &str, i64, f64)]) -> RecordBatch {
+        let text = |i: usize| -> ArrayRef {
+            Arc::new(StringArray::from(rows.iter().map(|r| [r.0, r.1, r.2][i].to_string()).collect::<Vec<_>>()))
+        };
+        RecordBatch::try_from_iter([
+            ("month", text(0)),
+            ("school_id", text(1)),
+            ("category", text(2)),
+            ("incidents", Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.3))) as ArrayRef),
+            ("rate", Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.4))) as ArrayRef),
+        ])
+        .unwrap()
+    }
+
+    fn withheld(masked: &Masked, column: &str) -> Vec<usize> {
+        (0..masked.batch.num_rows()).filter(|&r| masked.is_withheld(column, r)).collect()
+    }
+
+    #[test]
+    fn a_small_count_its_rate_and_one_complement_are_withheld() {
+        // One school-month: 12 bullying, 3 grooming, 7 sexting. Grooming is small; the
+        // month's total minus the others would give it back, so the smallest other
+        // (sexting, 7) goes too. Zeros and counts of 5 or more stay.
+        let b = batch(&[
+            ("2025-10", "sch01", "bullying", 12, 2.4),
+            ("2025-10", "sch01", "grooming", 3, 0.6),
+            ("2025-10", "sch01", "sexting", 7, 1.4),
+            ("2025-11", "sch02", "bullying", 0, 0.0),
+            ("2025-11", "sch02", "sexting", 5, 1.0),
+        ]);
+        let masked = suppress(&TRENDS, b.schema(), &[b], 5).unwrap();
+        assert_eq!(withheld(&masked, "incidents"), [1, 2]);
+        assert_eq!(withheld(&masked, "rate"), [1, 2]);
+        let incidents = masked.batch.column_by_name("incidents").unwrap();
+        assert_eq!(incidents.null_count(), 2);
+        assert_eq!(masked.withheld_in(1), ["incidents", "rate"]);
+        let text = masked.as_text("<5").unwrap();
+        let shown = text.column_by_name("incidents").unwrap().as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(shown.iter().collect::<Vec<_>>(), [Some("12"), Some("<5"), Some("<5"), Some("0"), Some("5")]);
+    }
+
+    #[test]
+    fn complements_spread_until_no_group_has_a_lone_withheld_cell() {
+        // Grooming at sch01 is small in October. Complementing within October withholds
+        // bullying (10, the smallest other). Across months, bullying (October, November)
+        // and grooming (October, November) each now have one withheld cell, so
+        // November's bullying (20) and grooming (50) go too; November then has two.
+        let b = batch(&[
+            ("2025-10", "sch01", "bullying", 10, 0.0),
+            ("2025-10", "sch01", "grooming", 2, 0.0),
+            ("2025-10", "sch01", "sexting", 40, 0.0),
+            ("2025-11", "sch01", "bullying", 20, 0.0),
+            ("2025-11", "sch01", "sexting", 30, 0.0),
+            ("2025-11", "sch01", "grooming", 50, 0.0),
+        ]);
+        let masked = suppress(&TRENDS, b.schema(), &[b], 5).unwrap();
+        let rows = withheld(&masked, "incidents");
+        // Every group now holds no withheld cell or at least two.
+        for (month, category) in [("2025-10", ""), ("2025-11", ""), ("", "bullying"), ("", "grooming"), ("", "sexting")]
+        {
+            let months = ["2025-10", "2025-10", "2025-10", "2025-11", "2025-11", "2025-11"];
+            let categories = ["bullying", "grooming", "sexting", "bullying", "sexting", "grooming"];
+            let n = rows
+                .iter()
+                .filter(|&&r| {
+                    (month.is_empty() || months[r] == month) && (category.is_empty() || categories[r] == category)
+                })
+                .count();
+            assert_ne!(n, 1, "a lone withheld cell in {month}{category}: {rows:?}");
+        }
+        assert_eq!(rows, [0, 1, 3, 5]);
+    }
+
+    #[test]
+    fn a_threshold_of_one_withholds_nothing() {
+        let b = batch(&[("2025-10", "sch01", "bullying", 1, 0.2)]);
+        let masked = suppress(&TRENDS, b.schema(), &[b], 1).unwrap();
+        assert!(!masked.any());
+    }
+}
