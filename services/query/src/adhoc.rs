@@ -18,6 +18,7 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{DataFrame, SessionContext};
 use safelake_schemas::Trust;
 
+use crate::cached::FileCache;
 use crate::Engine;
 
 /// The bounds on one query.
@@ -85,9 +86,10 @@ impl Drop for AdHoc {
 }
 
 impl AdHoc {
-    /// The lake's tables in an engine of their own, with its own memory pool.
-    pub async fn open(lake: &Path, trust: &Trust, limits: Limits) -> Result<AdHoc> {
-        let engine = Engine::open_limited(lake, trust, Some(limits.memory_bytes)).await?;
+    /// The lake's tables in an engine of their own, with its own memory pool; the small
+    /// tables come through `cache`, shared with the service's other engine.
+    pub async fn open(lake: &Path, trust: &Trust, limits: Limits, cache: Arc<FileCache>) -> Result<AdHoc> {
+        let engine = Engine::open_with(lake, trust, Some(limits.memory_bytes), cache).await?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("safelake-sql")

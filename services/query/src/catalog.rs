@@ -18,6 +18,7 @@ use safelake_lake::rollup::ROLLUPS;
 use safelake_schemas::arrow::FamilyTable;
 use safelake_schemas::{Trust, FAMILIES};
 
+use crate::cached::{CachedTable, FileCache};
 use crate::store::LiveFiles;
 
 /// The projections, in dependency order: each is `CREATE VIEW <name> AS <file>`.
@@ -35,18 +36,25 @@ pub const ROLLUP_DEFINITIONS: &[(&str, &str)] = &[
     ("filter_changes", include_str!("../../../queries/rollups/filter_changes.sql")),
 ];
 
-/// Registers every table and view of the lake at `lake` in `ctx`.
-pub async fn register(ctx: &SessionContext, lake: &Path, trust: &Trust) -> Result<()> {
+/// The tables small enough to hold in memory ([`crate::cached`]): every family but the
+/// web filter's, and the filter's governance events.
+pub const CACHED: &[&str] =
+    &["incident_events", "monitor_events", "agreement_events", "roster_events", "filter_changes"];
+
+/// Registers every table and view of the lake at `lake` in `ctx`, the small tables read
+/// through `cache`.
+pub async fn register(ctx: &SessionContext, lake: &Path, trust: &Trust, cache: &Arc<FileCache>) -> Result<()> {
     let store_url = LiveFiles::url();
     ctx.register_object_store(store_url.as_ref(), Arc::new(LiveFiles::new()));
+    let by_school = &["school_id", "month"];
     for family in FAMILIES {
         let schema = Arc::clone(&FamilyTable::get(family).schema);
-        register_listing(ctx, lake, family.table(), schema, &["school_id", "month"])?;
+        register_table(ctx, lake, family.table(), schema, by_school, cache)?;
     }
-    register_listing(ctx, lake, REJECTS, safelake_lake::rejects::schema(), &["month"])?;
-    register_listing(ctx, lake, safelake_audit::TABLE, safelake_audit::schema(), &["month"])?;
+    register_table(ctx, lake, REJECTS, safelake_lake::rejects::schema(), &["month"], cache)?;
+    register_table(ctx, lake, safelake_audit::TABLE, safelake_audit::schema(), &["month"], cache)?;
     for rollup in ROLLUPS {
-        register_listing(ctx, lake, rollup.table, (rollup.schema)(), &["school_id", "month"])?;
+        register_table(ctx, lake, rollup.table, (rollup.schema)(), by_school, cache)?;
     }
     ctx.register_table("schools", Arc::new(schools(trust)?))?;
     for (name, sql) in VIEWS {
@@ -56,12 +64,13 @@ pub async fn register(ctx: &SessionContext, lake: &Path, trust: &Trust) -> Resul
     Ok(())
 }
 
-fn register_listing(
+fn register_table(
     ctx: &SessionContext,
     lake: &Path,
     table: &str,
     schema: SchemaRef,
     partitions: &[&str],
+    cache: &Arc<FileCache>,
 ) -> Result<()> {
     let dir = lake.join(table);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -71,7 +80,13 @@ fn register_listing(
         .with_file_extension(".parquet")
         .with_table_partition_cols(partitions.iter().map(|p| (p.to_string(), DataType::Utf8)).collect());
     let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
-    ctx.register_table(table, Arc::new(ListingTable::try_new(config)?))?;
+    let files = ListingTable::try_new(config)?;
+    if CACHED.contains(&table) {
+        let root = dir.parent().context("a table's directory is in the lake")?;
+        ctx.register_table(table, Arc::new(CachedTable::new(root, table, files, partitions, Arc::clone(cache))))?;
+    } else {
+        ctx.register_table(table, Arc::new(files))?;
+    }
     Ok(())
 }
 

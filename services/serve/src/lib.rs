@@ -32,6 +32,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use safelake_access::{Throttle, Tokens};
 use safelake_query::adhoc::AdHoc;
+use safelake_query::cached::FileCache;
 use safelake_query::Engine;
 use safelake_schemas::Trust;
 use tokio_util::sync::CancellationToken;
@@ -133,9 +134,12 @@ impl Server {
     /// Opens the lake and starts listening; the server stops (finishing the requests in
     /// flight) when `shutdown` is cancelled.
     pub async fn start(options: ServeOptions, shutdown: CancellationToken) -> Result<Server> {
-        let engine = Engine::open(&options.lake, &options.trust).await.context("opening the lake for queries")?;
+        let cache = FileCache::new(safelake_query::CACHE_BYTES);
+        let engine = Engine::open_with(&options.lake, &options.trust, None, Arc::clone(&cache))
+            .await
+            .context("opening the lake for queries")?;
         let (audit, writer) = safelake_audit::AuditTrail::start(&options.lake);
-        let adhoc = Arc::new(AdHoc::open(&options.lake, &options.trust, options.sql_limits).await?);
+        let adhoc = Arc::new(AdHoc::open(&options.lake, &options.trust, options.sql_limits, cache).await?);
         let tokens = Arc::new(Tokens::new(&options.tokens));
         let throttle = Arc::new(Throttle::new());
         let wire = match options.pg_addr {
@@ -151,6 +155,12 @@ impl Server {
             None => None,
         };
         let state = Arc::new(AppState::new(engine, adhoc, &options, tokens, throttle, audit).await?);
+        let warming = Arc::clone(&state);
+        tokio::spawn(async move {
+            if let Err(error) = warming.engine.warm().await {
+                tracing::warn!("reading the small tables into memory: {error:#}");
+            }
+        });
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
             .with_context(|| format!("listening on {} for the query service", options.addr))?;
