@@ -8,28 +8,42 @@
 -- derived: blocked = distinct_users; flagged = distinct_users
 -- complements: month, school_id
 --
--- Read from the blocked_daily rollup (one row per day, user, category and verdict, which
--- holds exactly the raw filter_events' blocks: see rollups/blocked_daily.sql). The
--- `month` predicate is on the Hive partition column (the month of occurred_at), so whole
--- months outside the window are never opened; the `day` predicate then trims the edge
--- months (windows are whole UTC days).
+-- Read from the rollups, which hold exactly the raw filter_events' blocks (see
+-- queries/rollups/): the months the window covers whole from blocked_monthly (one row per
+-- user, category and verdict of a school's month), the months it covers in part (at its
+-- edges) from blocked_daily, trimmed to the window's days (windows are whole UTC days).
+-- The `month` predicates are on the Hive partition column (the month of occurred_at), so
+-- months outside the window are never opened, nor whole months in the daily rollup.
 -- Distinct users are counted in two steps (per user first, then per category): DataFusion
 -- plans count(*) beside count(DISTINCT) in one GROUP BY far more slowly.
-WITH per_user AS (
-    SELECT to_char(b.day, '%Y-%m') AS event_month, s.hub_id, b.school_id, b.category, b.user_ref,
-           sum(CASE WHEN b.verdict = 'blocked' THEN b.requests ELSE 0 END) AS blocked,
-           sum(CASE WHEN b.verdict = 'flagged' THEN b.requests ELSE 0 END) AS flagged
+WITH blocks AS (
+    SELECT b.month, b.school_id, b.category, b.user_ref, b.verdict, b.requests
+    FROM blocked_monthly b
+    WHERE b.month >= to_char(CASE WHEN date_trunc('month', $from) = $from THEN $from
+                                  ELSE date_trunc('month', $from) + INTERVAL '1 month' END, '%Y-%m')
+      AND b.month < to_char(date_trunc('month', $to), '%Y-%m')
+    UNION ALL
+    SELECT b.month, b.school_id, b.category, b.user_ref, b.verdict, b.requests
     FROM blocked_daily b
-    JOIN schools s ON s.school_id = b.school_id
     WHERE b.month >= to_char($from, '%Y-%m')
       AND b.month <= to_char($to - INTERVAL '1 microsecond', '%Y-%m')
+      AND NOT (b.month >= to_char(CASE WHEN date_trunc('month', $from) = $from THEN $from
+                                       ELSE date_trunc('month', $from) + INTERVAL '1 month' END, '%Y-%m')
+               AND b.month < to_char(date_trunc('month', $to), '%Y-%m'))
       AND b.day >= CAST($from AS DATE)
       AND b.day < CAST($to AS DATE)
-      AND ($school = '' OR b.school_id = $school)
+),
+per_user AS (
+    SELECT k.month, s.hub_id, k.school_id, k.category, k.user_ref,
+           sum(CASE WHEN k.verdict = 'blocked' THEN k.requests ELSE 0 END) AS blocked,
+           sum(CASE WHEN k.verdict = 'flagged' THEN k.requests ELSE 0 END) AS flagged
+    FROM blocks k
+    JOIN schools s ON s.school_id = k.school_id
+    WHERE ($school = '' OR k.school_id = $school)
       AND ($hub = '' OR s.hub_id = $hub)
     GROUP BY 1, 2, 3, 4, 5
 )
-SELECT event_month AS month, hub_id, school_id, category,
+SELECT month, hub_id, school_id, category,
        CAST(sum(blocked) AS BIGINT) AS blocked, CAST(sum(flagged) AS BIGINT) AS flagged,
        count(*) AS distinct_users
 FROM per_user

@@ -12,10 +12,14 @@
 //!   [`crate::commit::write_event_file`]), so a live raw file always has one;
 //! - any twin can be thrown away and derived again ([`repair`], [`rebuild`]).
 //!
-//! Two rollups so far, both of `filter_events`: `blocked_daily`, web filter blocks per
-//! day, user, category and verdict; `filter_changes`, the filter's governance events as
-//! they are. Add another by giving it a [`Rollup`], a derive function and its SQL
-//! definition in `queries/rollups/`.
+//! Four rollups so far, all of `filter_events`: `blocked_daily`, web filter blocks per
+//! day, user, category and verdict; `blocked_monthly`, the same per user, category and
+//! verdict over the file's month (a sixth of the daily rows: reports over whole months
+//! read it); `high_risk_daily`, the blocked attempts in the high-risk categories per day
+//! and user (a thirtieth); `filter_changes`, the filter's governance events as they are.
+//! Add another by giving it a [`Rollup`], a derive function and its SQL definition in
+//! `queries/rollups/`. The daily aggregate is computed once per raw file and the others
+//! are derived from it ([`Inputs`]).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -26,12 +30,13 @@ use anyhow::{Context, Result};
 use arrow::array::BooleanArray;
 use arrow::array::{Array, ArrayRef, AsArray, Date32Array, Int64Array, StringArray};
 use arrow::compute::{cast, concat_batches, filter_record_batch};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimestampMicrosecondType};
+use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimestampMicrosecondType};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
 use safelake_schemas::arrow::FamilyTable;
+use safelake_schemas::events::{ContractEnum, WebCategory};
 use safelake_schemas::Family;
 
 use crate::commit::write_replacing;
@@ -55,7 +60,28 @@ pub struct Rollup {
     pub schema: fn() -> SchemaRef,
     /// The aggregate of one raw file's rows (no rows when it has none of its events: the
     /// empty twin still says the file was derived).
-    pub derive: fn(&[RecordBatch]) -> Result<RecordBatch>,
+    pub derive: fn(&Inputs) -> Result<RecordBatch>,
+}
+
+/// What a raw file's twins are derived from: its rows, and their daily blocked aggregate,
+/// computed once for every rollup that starts from it.
+pub struct Inputs<'a> {
+    raw: &'a [RecordBatch],
+    daily: OnceLock<RecordBatch>,
+}
+
+impl<'a> Inputs<'a> {
+    pub fn new(raw: &'a [RecordBatch]) -> Inputs<'a> {
+        Inputs { raw, daily: OnceLock::new() }
+    }
+
+    fn blocked_daily(&self) -> Result<&RecordBatch> {
+        if let Some(daily) = self.daily.get() {
+            return Ok(daily);
+        }
+        let daily = blocked_daily_of(self.raw)?;
+        Ok(self.daily.get_or_init(|| daily))
+    }
 }
 
 pub const ROLLUPS: &[Rollup] = &[
@@ -66,6 +92,22 @@ pub const ROLLUPS: &[Rollup] = &[
         measure: Some("requests"),
         schema: blocked_daily_schema,
         derive: blocked_daily,
+    },
+    Rollup {
+        table: "blocked_monthly",
+        source: "filter_events",
+        reads: &["type", "occurred_at", "user_ref", "user_group", "category", "verdict"],
+        measure: Some("requests"),
+        schema: blocked_monthly_schema,
+        derive: blocked_monthly,
+    },
+    Rollup {
+        table: "high_risk_daily",
+        source: "filter_events",
+        reads: &["type", "occurred_at", "user_ref", "user_group", "category", "verdict"],
+        measure: Some("requests"),
+        schema: high_risk_daily_schema,
+        derive: high_risk_daily,
     },
     Rollup {
         table: "filter_changes",
@@ -137,9 +179,9 @@ pub fn filter_changes_schema() -> SchemaRef {
     Arc::clone(&FamilyTable::get(Family::Filter).schema)
 }
 
-fn filter_changes(batches: &[RecordBatch]) -> Result<RecordBatch> {
+fn filter_changes(inputs: &Inputs) -> Result<RecordBatch> {
     let mut kept = Vec::new();
-    for batch in batches {
+    for batch in inputs.raw {
         let kind = cast(batch.column_by_name("type").context("no column type")?, &DataType::Utf8)?;
         let keep: BooleanArray = kind.as_string::<i32>().iter().map(|t| Some(t != Some(FILTER_BLOCKED))).collect();
         kept.push(filter_record_batch(batch, &keep)?);
@@ -153,7 +195,11 @@ fn text_at(array: &StringArray, i: usize) -> Option<&str> {
     array.is_valid(i).then(|| array.value(i))
 }
 
-fn blocked_daily(batches: &[RecordBatch]) -> Result<RecordBatch> {
+fn blocked_daily(inputs: &Inputs) -> Result<RecordBatch> {
+    Ok(inputs.blocked_daily()?.clone())
+}
+
+fn blocked_daily_of(batches: &[RecordBatch]) -> Result<RecordBatch> {
     let mut counts: HashMap<BlockedKey, i64> = HashMap::new();
     for batch in batches {
         let text = |name: &str| -> Result<ArrayRef> {
@@ -206,11 +252,71 @@ fn blocked_daily(batches: &[RecordBatch]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(blocked_daily_schema(), columns)?)
 }
 
+/// `blocked_monthly`: one row per (user, category, verdict) of the filter's blocked
+/// events in the file (whose partition is one month), with how many requests.
+pub fn blocked_monthly_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    Arc::clone(SCHEMA.get_or_init(|| {
+        let daily = blocked_daily_schema();
+        Arc::new(Schema::new(daily.fields().iter().filter(|f| f.name() != "day").cloned().collect::<Vec<_>>()))
+    }))
+}
+
+fn blocked_monthly(inputs: &Inputs) -> Result<RecordBatch> {
+    let daily = inputs.blocked_daily()?;
+    let text = |name: &str| daily.column_by_name(name).expect("a blocked_daily column").as_string::<i32>();
+    let (user, group, category, verdict) = (text("user_ref"), text("user_group"), text("category"), text("verdict"));
+    let requests = daily.column_by_name("requests").expect("a blocked_daily column").as_primitive::<Int64Type>();
+    let mut counts: HashMap<(Option<&str>, Option<&str>, Option<&str>, Option<&str>), i64> = HashMap::new();
+    for i in 0..daily.num_rows() {
+        let key = (text_at(user, i), text_at(group, i), text_at(category, i), text_at(verdict, i));
+        *counts.entry(key).or_default() += requests.value(i);
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    // Sorted by category, then user: runs that compress well.
+    rows.sort_by(|(a, _), (b, _)| (a.2, a.0, a.3).cmp(&(b.2, b.0, b.3)));
+    let column = |values: Vec<Option<&str>>| -> ArrayRef { Arc::new(StringArray::from(values)) };
+    let columns: Vec<ArrayRef> = vec![
+        column(rows.iter().map(|(k, _)| k.0).collect()),
+        column(rows.iter().map(|(k, _)| k.1).collect()),
+        column(rows.iter().map(|(k, _)| k.2).collect()),
+        column(rows.iter().map(|(k, _)| k.3).collect()),
+        Arc::new(rows.iter().map(|(_, n)| *n).collect::<Int64Array>()),
+    ];
+    Ok(RecordBatch::try_new(blocked_monthly_schema(), columns)?)
+}
+
+/// `high_risk_daily`: the blocked (not flagged) requests in the high-risk categories (the
+/// contract's `high_risk_web_category`), one row per (day, user, category), with how
+/// many: the attempts that alert a DSL.
+pub fn high_risk_daily_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    Arc::clone(SCHEMA.get_or_init(|| {
+        let daily = blocked_daily_schema();
+        Arc::new(Schema::new(daily.fields().iter().filter(|f| f.name() != "verdict").cloned().collect::<Vec<_>>()))
+    }))
+}
+
+fn high_risk_daily(inputs: &Inputs) -> Result<RecordBatch> {
+    let daily = inputs.blocked_daily()?;
+    let high_risk: Vec<&str> = WebCategory::HIGH_RISK.iter().map(|c| c.as_str()).collect();
+    let text = |name: &str| daily.column_by_name(name).expect("a blocked_daily column").as_string::<i32>();
+    let (category, verdict) = (text("category"), text("verdict"));
+    let keep: BooleanArray = (0..daily.num_rows())
+        .map(|i| {
+            Some(text_at(verdict, i) == Some("blocked") && text_at(category, i).is_some_and(|c| high_risk.contains(&c)))
+        })
+        .collect();
+    let kept = filter_record_batch(daily, &keep)?;
+    Ok(kept.project(&[0, 1, 2, 3, 5])?.with_schema(high_risk_daily_schema())?)
+}
+
 /// Writes the twins of a raw file about to be committed as `raw_dir/name`, replacing any
 /// left by an earlier attempt. The raw file must not be live yet.
 pub fn write_twins(rollups: &[&Rollup], raw_dir: &Path, name: &str, batches: &[RecordBatch]) -> Result<()> {
+    let inputs = Inputs::new(batches);
     for rollup in rollups {
-        let derived = (rollup.derive)(batches)?;
+        let derived = (rollup.derive)(&inputs)?;
         write_replacing(&twin_dir(rollup, raw_dir), name, &derived)
             .with_context(|| format!("writing the {} twin of {}", rollup.table, raw_dir.join(name).display()))?;
     }
@@ -220,8 +326,19 @@ pub fn write_twins(rollups: &[&Rollup], raw_dir: &Path, name: &str, batches: &[R
 /// Derives the twins of the committed raw file `raw` again, from its content.
 pub fn derive_twins(rollups: &[&Rollup], raw: &Path) -> Result<()> {
     let (dir, name) = (raw.parent().context("a file")?, raw.file_name().context("a file")?.to_string_lossy());
+    // The columns any of them reads (all, when one reads all).
+    let mut columns: Vec<&str> = Vec::new();
+    if rollups.iter().all(|r| !r.reads.is_empty()) {
+        for column in rollups.iter().flat_map(|r| r.reads.iter()) {
+            if !columns.contains(column) {
+                columns.push(column);
+            }
+        }
+    }
+    let batches = read(raw, &columns)?;
+    let inputs = Inputs::new(&batches);
     for rollup in rollups {
-        let derived = (rollup.derive)(&read(raw, rollup.reads)?)?;
+        let derived = (rollup.derive)(&inputs)?;
         write_replacing(&twin_dir(rollup, dir), &name, &derived)?;
     }
     Ok(())
@@ -261,16 +378,19 @@ pub fn rebuild(lake: &Lake) -> Result<Derived> {
 
 fn derive_all(lake: &Lake, all: bool) -> Result<Derived> {
     let mut done = Derived::default();
-    for rollup in ROLLUPS {
-        for raw_dir in lake.partitions(rollup.source)? {
-            let twins = twin_dir(rollup, &raw_dir);
+    let sources: std::collections::BTreeSet<&str> = ROLLUPS.iter().map(|r| r.source).collect();
+    for source in sources {
+        for raw_dir in lake.partitions(source)? {
+            let rollups = of_dir(&raw_dir);
             for raw in Lake::live_files(&raw_dir)? {
                 let name = raw.file_name().expect("a file").to_string_lossy().into_owned();
-                if !all && twins.join(&name).exists() {
+                let lacking: Vec<&Rollup> =
+                    rollups.iter().copied().filter(|r| all || !twin_dir(r, &raw_dir).join(&name).exists()).collect();
+                if lacking.is_empty() {
                     continue;
                 }
-                derive_twins(&[rollup], &raw)?;
-                done.files += 1;
+                derive_twins(&lacking, &raw)?;
+                done.files += lacking.len();
             }
         }
     }

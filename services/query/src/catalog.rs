@@ -33,13 +33,16 @@ pub const VIEWS: &[(&str, &str)] = &[
 /// The SQL definition of each rollup over the raw tables, which its files must equal.
 pub const ROLLUP_DEFINITIONS: &[(&str, &str)] = &[
     ("blocked_daily", include_str!("../../../queries/rollups/blocked_daily.sql")),
+    ("blocked_monthly", include_str!("../../../queries/rollups/blocked_monthly.sql")),
+    ("high_risk_daily", include_str!("../../../queries/rollups/high_risk_daily.sql")),
     ("filter_changes", include_str!("../../../queries/rollups/filter_changes.sql")),
 ];
 
 /// The tables small enough to hold in memory ([`crate::cached`]): every family but the
-/// web filter's, and the filter's governance events.
+/// web filter's, the filter's governance events and its high-risk blocks (a few
+/// thousandths of its rows).
 pub const CACHED: &[&str] =
-    &["incident_events", "monitor_events", "agreement_events", "roster_events", "filter_changes"];
+    &["incident_events", "monitor_events", "agreement_events", "roster_events", "filter_changes", "high_risk_daily"];
 
 /// Registers every table and view of the lake at `lake` in `ctx`, the small tables read
 /// through `cache`.
