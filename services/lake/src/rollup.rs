@@ -262,12 +262,15 @@ pub fn blocked_monthly_schema() -> SchemaRef {
     }))
 }
 
+/// (user_ref, user_group, category, verdict), borrowed from the daily aggregate.
+type MonthlyKey<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
 fn blocked_monthly(inputs: &Inputs) -> Result<RecordBatch> {
     let daily = inputs.blocked_daily()?;
     let text = |name: &str| daily.column_by_name(name).expect("a blocked_daily column").as_string::<i32>();
     let (user, group, category, verdict) = (text("user_ref"), text("user_group"), text("category"), text("verdict"));
     let requests = daily.column_by_name("requests").expect("a blocked_daily column").as_primitive::<Int64Type>();
-    let mut counts: HashMap<(Option<&str>, Option<&str>, Option<&str>, Option<&str>), i64> = HashMap::new();
+    let mut counts: HashMap<MonthlyKey, i64> = HashMap::new();
     for i in 0..daily.num_rows() {
         let key = (text_at(user, i), text_at(group, i), text_at(category, i), text_at(verdict, i));
         *counts.entry(key).or_default() += requests.value(i);
