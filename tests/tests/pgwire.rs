@@ -136,3 +136,37 @@ async fn psql_signs_in_reads_the_lake_and_is_held_to_read_only_bounded_sql() -> 
     assert!(sign_ins.contains(&401) && sign_ins.contains(&403) && sign_ins.contains(&200), "{sign_ins:?}");
     service.stop().await
 }
+
+/// With a certificate, psql's `sslmode=require` gets TLS (the token is never sent in
+/// clear); the certificate is made here with Debian's openssl, as an operator would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psql_gets_tls_when_the_endpoint_has_a_certificate() -> Result<()> {
+    let dir = incidents_lake();
+    let certs = tempfile::tempdir()?;
+    let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()?;
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let service = Service::start_with(dir.path(), Trust::parse(TRUST)?, |o| {
+        o.pg_addr = Some("127.0.0.1:0".parse().unwrap());
+        o.pg_tls = Some((cert.clone(), key.clone()));
+    })
+    .await?;
+    let addr = service.pg_addr().expect("the endpoint was asked for");
+    let (user, token) = service.token(Role::Director, None);
+    let connection = format!("host=127.0.0.1 port={} user='{user}' dbname=safelake sslmode=require", addr.port());
+    let output = tokio::process::Command::new("psql")
+        .args([&connection, "--no-psqlrc", "--tuples-only", "-c", r"\conninfo", "-c", "SELECT count(*) FROM incidents"])
+        .env("PGPASSWORD", &token)
+        .output()
+        .await?;
+    let text = out(&output);
+    assert!(output.status.success(), "{}", err(&output));
+    assert!(text.contains("SSL connection"), "{text}");
+    assert!(text.lines().any(|l| l.trim() == "22"), "{text}");
+    service.stop().await
+}

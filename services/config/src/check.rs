@@ -161,6 +161,24 @@ fn addresses(config: &Config, found: &mut Vec<Finding>) {
             }
         }
     };
+    match config.pgwire_tls() {
+        Err(e) => found.push(Finding::Problem(e.to_string())),
+        Ok(Some((cert, key))) => {
+            for (what, file) in [("tls_cert", cert), ("tls_key", key)] {
+                if !file.exists() {
+                    found.push(Finding::Problem(format!("[pgwire] {what}: {} does not exist", file.display())));
+                }
+            }
+        }
+        Ok(None) if config.pgwire_addr().ok().flatten().is_some_and(|a| !a.ip().is_loopback()) => {
+            found.push(Finding::Warning(
+                "[pgwire] listens beyond this machine without TLS: tokens would cross the network in clear; set \
+                 tls_cert and tls_key"
+                    .into(),
+            ));
+        }
+        Ok(None) => {}
+    }
     take("[http] listen", config.http_addr().map(Some), found);
     take("[pgwire] listen", config.pgwire_addr(), found);
     take("[ingest] metrics", config.ingest_metrics_addr(), found);

@@ -86,6 +86,9 @@ pub struct Http {
 pub struct PgWire {
     /// Where PostgreSQL clients connect for the director's SQL; `off` for nowhere.
     pub listen: String,
+    /// A certificate chain and its private key (PEM files) for TLS; both or neither.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,7 +141,7 @@ impl Default for Config {
             tokens: None,
             nats: Nats::default(),
             http: Http { listen: "127.0.0.1:8080".into() },
-            pgwire: PgWire { listen: "127.0.0.1:5433".into() },
+            pgwire: PgWire { listen: "127.0.0.1:5433".into(), tls_cert: None, tls_key: None },
             ingest: Ingest::default(),
             sql: Sql { memory_mib: 512, time_limit_secs: 60, row_limit: 100_000 },
             access: Access { suppress_below: 5 },
@@ -261,6 +264,15 @@ impl Config {
             return Ok(None);
         }
         address("[pgwire] listen", &self.pgwire.listen).map(Some)
+    }
+
+    /// The PostgreSQL endpoint's certificate and key, when both are set.
+    pub fn pgwire_tls(&self) -> Result<Option<(PathBuf, PathBuf)>> {
+        match (&self.pgwire.tls_cert, &self.pgwire.tls_key) {
+            (Some(cert), Some(key)) => Ok(Some((cert.clone(), key.clone()))),
+            (None, None) => Ok(None),
+            _ => anyhow::bail!("[pgwire] tls_cert and tls_key go together: set both or neither"),
+        }
     }
 
     pub fn ingest_metrics_addr(&self) -> Result<Option<SocketAddr>> {

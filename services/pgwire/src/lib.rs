@@ -12,11 +12,14 @@
 //!   on connecting) and which are refused (DDL, DML, COPY, engine settings);
 //! - [`session`]: every query runs through [`safelake_query::adhoc::AdHoc`], the same
 //!   read-only, bounded path as `POST /api/sql`, and every statement is recorded in the
-//!   audit trail.
+//!   audit trail;
+//! - [`tls`]: TLS when given a certificate, so that the token never crosses a network in
+//!   clear.
 
 mod session;
 mod sign_in;
 mod statement;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -69,6 +72,13 @@ impl PgWireServerHandlers for Handlers {
     }
 }
 
+/// Where the endpoint listens, and its certificate and key (PEM) for TLS.
+#[derive(Debug, Clone)]
+pub struct WireOptions {
+    pub addr: SocketAddr,
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
 /// A listening endpoint.
 pub struct Wire {
     pub addr: SocketAddr,
@@ -76,8 +86,13 @@ pub struct Wire {
 }
 
 impl Wire {
-    /// Listens on `addr` until `shutdown` is cancelled; open connections are then closed.
-    pub async fn start(addr: SocketAddr, shared: Shared, shutdown: CancellationToken) -> Result<Wire> {
+    /// Listens until `shutdown` is cancelled; open connections are then closed.
+    pub async fn start(options: WireOptions, shared: Shared, shutdown: CancellationToken) -> Result<Wire> {
+        let addr = options.addr;
+        let tls = match &options.tls {
+            Some((cert, key)) => Some(tls::acceptor(cert, key).context("setting up TLS for the PostgreSQL endpoint")?),
+            None => None,
+        };
         // The catalog tables psql's \dt, DBeaver's navigator and Metabase's sync read.
         setup_pg_catalog(shared.adhoc.context(), "datafusion", EmptyContextProvider)
             .map_err(|e| anyhow::anyhow!("{e}"))
@@ -93,8 +108,8 @@ impl Wire {
             sign_in: Arc::new(sign_in::SignIn::new(Arc::clone(&shared), Arc::clone(&connections))),
             cancel: Arc::new(DefaultCancelHandler::new(connections)),
         });
-        tracing::info!(%addr, "PostgreSQL endpoint listening");
-        let task = tokio::spawn(accept(listener, handlers, shutdown));
+        tracing::info!(%addr, tls = tls.is_some(), "PostgreSQL endpoint listening");
+        let task = tokio::spawn(accept(listener, handlers, tls, shutdown));
         Ok(Wire { addr, task })
     }
 
@@ -104,7 +119,12 @@ impl Wire {
     }
 }
 
-async fn accept(listener: TcpListener, handlers: Arc<Handlers>, shutdown: CancellationToken) {
+async fn accept(
+    listener: TcpListener,
+    handlers: Arc<Handlers>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: CancellationToken,
+) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -122,9 +142,9 @@ async fn accept(listener: TcpListener, handlers: Arc<Handlers>, shutdown: Cancel
             tracing::warn!(%peer, "PostgreSQL connection turned away: {MAX_CONNECTIONS} already open");
             continue;
         };
-        let handlers = Arc::clone(&handlers);
+        let (handlers, tls) = (Arc::clone(&handlers), tls.clone());
         connections.spawn(async move {
-            if let Err(error) = datafusion_postgres::pgwire::tokio::process_socket(socket, None, handlers).await {
+            if let Err(error) = datafusion_postgres::pgwire::tokio::process_socket(socket, tls, handlers).await {
                 tracing::debug!(%peer, %error, "PostgreSQL connection ended with an error");
             }
             drop(slot);

@@ -57,6 +57,7 @@ pub fn serve(config: &Config, trust: Trust) -> Result<ServeOptions> {
     options.tokens = config.tokens_file();
     options.threshold = config.access.suppress_below;
     options.pg_addr = config.pgwire_addr()?;
+    options.pg_tls = config.pgwire_tls()?;
     options.sql_limits = safelake_query::adhoc::Limits {
         memory_bytes: config.sql.memory_mib << 20,
         time: Duration::from_secs(config.sql.time_limit_secs),

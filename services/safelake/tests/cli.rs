@@ -197,7 +197,7 @@ fn config_check_passes_a_good_configuration_and_names_each_mistake_of_a_broken_o
         &broken,
         format!(
             "data = {:?}\n[http]\nlisten = \"127.0.0.1:{port}\"\n[pgwire]\nlisten = \"127.0.0.1:{port}\"\n\
-             [ingest]\nflush_ms = 60000\nack_wait_secs = 30\n[nats]\ncreds = \"/nowhere/ingest.creds\"\n\
+             tls_cert = \"/nowhere/cert.pem\"\n[ingest]\nflush_ms = 60000\nack_wait_secs = 30\n[nats]\ncreds = \"/nowhere/ingest.creds\"\n\
              [retention]\nfilter_events = \"2 weeks\"\n",
             dir.path().join("elsewhere").display()
         ),
@@ -212,7 +212,8 @@ fn config_check_passes_a_good_configuration_and_names_each_mistake_of_a_broken_o
         "ack_wait_secs (30 s) must be longer than flush_ms (60000 ms)",
         "problem  [nats] creds: /nowhere/ingest.creds does not exist",
         "problem  [retention] filter_events: \"2 weeks\": \"week\" is not a unit",
-        "5 problems to fix",
+        "[pgwire] tls_cert and tls_key go together: set both or neither",
+        "6 problems to fix",
     ] {
         assert!(text.contains(says), "{says:?} in:\n{text}");
     }

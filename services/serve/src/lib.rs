@@ -54,6 +54,8 @@ pub struct ServeOptions {
     pub sql_limits: safelake_query::adhoc::Limits,
     /// Where PostgreSQL clients connect for the director's SQL; None: nowhere.
     pub pg_addr: Option<SocketAddr>,
+    /// The endpoint's TLS certificate and key (PEM files).
+    pub pg_tls: Option<(PathBuf, PathBuf)>,
     /// What else `/readyz` asks (the ingest, when it runs in the same process).
     pub probes: Vec<Probe>,
 }
@@ -80,6 +82,7 @@ impl ServeOptions {
             threshold: 5,
             sql_limits: Default::default(),
             pg_addr: None,
+            pg_tls: None,
             probes: Vec::new(),
         }
     }
@@ -150,7 +153,8 @@ impl Server {
                     throttle: Arc::clone(&throttle),
                     audit: audit.clone(),
                 };
-                Some(safelake_pgwire::Wire::start(addr, shared, shutdown.clone()).await?)
+                let wire = safelake_pgwire::WireOptions { addr, tls: options.pg_tls.clone() };
+                Some(safelake_pgwire::Wire::start(wire, shared, shutdown.clone()).await?)
             }
             None => None,
         };
