@@ -4,10 +4,11 @@
 //!
 //! - a figure derived from it (a rate, a share, a median over those few): each report's
 //!   header names them, `-- derived: rate_per_1000 = incidents`;
-//! - one more count beside it where the counts add up to a total shown elsewhere (the
+//! - more counts beside it where the counts add up to a total shown elsewhere (the
 //!   categories of a school's month add up to its month): if only one cell of such a
-//!   group were withheld, the total minus the others would give it back, so the
-//!   smallest other cell of the group is withheld too. The header names the groups,
+//!   group were withheld, or a few small ones, the total minus the others would give them
+//!   back, so the group's smallest other non-zero counts are withheld too, until its
+//!   withheld cells add up to the threshold. The header names the groups,
 //!   `-- complements: month, school_id; school_id, category`.
 //!
 //! Which columns are counts is the header's `-- counts:` line. The result keeps the
@@ -136,18 +137,34 @@ pub fn suppress(report: &Report, schema: SchemaRef, batches: &[RecordBatch], thr
         let column = column.as_any().downcast_ref::<Int64Array>().context("cast to Int64")?;
         Ok(column.iter().collect())
     };
+    let groups = groups(&batch, &rules.complements)?;
+    let mut counts = Vec::new();
     let mut mask: HashMap<String, Vec<bool>> = HashMap::new();
     for count in &rules.counts {
         let values = values(count)?;
-        let mut withheld: Vec<bool> = values.iter().map(|v| v.is_some_and(|v| (1..threshold).contains(&v))).collect();
-        complement(&batch, &rules.complements, &values, &mut withheld)?;
-        mask.insert(count.to_string(), withheld);
+        mask.insert(count.to_string(), values.iter().map(|v| v.is_some_and(|v| (1..threshold).contains(&v))).collect());
+        counts.push((*count, values));
     }
-    for (column, sources) in &rules.derived {
-        let withheld: Vec<bool> =
-            (0..rows).map(|r| sources.iter().any(|s| mask.get(*s).is_some_and(|m| m[r]))).collect();
-        let own = mask.entry(column.to_string()).or_insert_with(|| vec![false; rows]);
-        own.iter_mut().zip(withheld).for_each(|(a, b)| *a |= b);
+    // Complements and derived figures feed each other (a rate withheld beside a count,
+    // a count withheld beside a rate's source), so both run until neither changes.
+    loop {
+        let mut changed = false;
+        for (count, values) in &counts {
+            let withheld = mask.get_mut(*count).expect("every count has a mask");
+            changed |= complement(&groups, values, withheld, threshold);
+        }
+        for (column, sources) in &rules.derived {
+            let from: Vec<bool> =
+                (0..rows).map(|r| sources.iter().any(|s| mask.get(*s).is_some_and(|m| m[r]))).collect();
+            let own = mask.entry(column.to_string()).or_insert_with(|| vec![false; rows]);
+            for (a, b) in own.iter_mut().zip(from) {
+                changed |= b && !*a;
+                *a |= b;
+            }
+        }
+        if !changed {
+            break;
+        }
     }
     let mut columns = batch.columns().to_vec();
     for (i, field) in schema.fields().iter().enumerate() {
@@ -162,17 +179,10 @@ pub fn suppress(report: &Report, schema: SchemaRef, batches: &[RecordBatch], thr
     Ok(Masked { batch: RecordBatch::try_new(schema, columns)?, mask })
 }
 
-/// Within each group of rows that share the values of a complement's columns, a lone
-/// withheld cell gets the group's smallest other cell withheld beside it; repeated over
-/// every grouping until nothing changes, since one grouping's complement can leave
-/// another grouping's group with a lone cell.
-fn complement(
-    batch: &RecordBatch,
-    groupings: &[Vec<&str>],
-    values: &[Option<i64>],
-    withheld: &mut [bool],
-) -> Result<()> {
-    let keys: Vec<Vec<Vec<String>>> = groupings
+/// For each complement (a list of columns), the groups of rows that share their values:
+/// the rows whose counts add up to a total shown elsewhere.
+fn groups(batch: &RecordBatch, groupings: &[Vec<&str>]) -> Result<Vec<Vec<Vec<usize>>>> {
+    groupings
         .iter()
         .map(|columns| {
             let texts: Vec<ArrayRef> = columns
@@ -180,46 +190,57 @@ fn complement(
                 .map(|c| batch.column_by_name(c).with_context(|| format!("no column {c} to complement by")))
                 .map(|c| Ok(cast(c?, &DataType::Utf8)?))
                 .collect::<Result<_>>()?;
-            Ok((0..batch.num_rows())
-                .map(|r| {
-                    texts
-                        .iter()
-                        .map(|t| {
-                            let t = t.as_any().downcast_ref::<StringArray>().expect("cast to text");
-                            if t.is_null(r) {
-                                "\0".to_string()
-                            } else {
-                                t.value(r).to_string()
-                            }
-                        })
-                        .collect()
-                })
-                .collect())
-        })
-        .collect::<Result<_>>()?;
-    loop {
-        let mut changed = false;
-        for grouping in &keys {
-            let mut groups: HashMap<&Vec<String>, Vec<usize>> = HashMap::new();
-            for (row, key) in grouping.iter().enumerate() {
+            let mut groups: HashMap<Vec<Option<String>>, Vec<usize>> = HashMap::new();
+            for row in 0..batch.num_rows() {
+                let key = texts
+                    .iter()
+                    .map(|t| {
+                        let t = t.as_any().downcast_ref::<StringArray>().expect("cast to text");
+                        (!t.is_null(row)).then(|| t.value(row).to_string())
+                    })
+                    .collect();
                 groups.entry(key).or_default().push(row);
             }
-            for rows in groups.values() {
-                if rows.iter().filter(|&&r| withheld[r]).count() != 1 {
-                    continue;
-                }
-                let smallest =
-                    rows.iter().filter(|&&r| !withheld[r] && values[r].is_some()).min_by_key(|&&r| (values[r], r));
-                if let Some(&r) = smallest {
-                    withheld[r] = true;
-                    changed = true;
+            let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+            groups.sort();
+            Ok(groups)
+        })
+        .collect()
+}
+
+/// Makes every group's withheld cells safe against its total: none, or at least two that
+/// add up to `threshold` or more; otherwise the total minus the cells shown would give
+/// a small figure back (one cell, or two small ones together). The cell added is the
+/// group's smallest shown non-zero count: a zero adds nothing to hide behind. A group
+/// with no such cell left is withheld whole. Says whether anything was added.
+fn complement(groups: &[Vec<Vec<usize>>], values: &[Option<i64>], withheld: &mut [bool], threshold: i64) -> bool {
+    let mut changed = false;
+    for rows in groups.iter().flatten() {
+        loop {
+            let hidden: Vec<usize> = rows.iter().copied().filter(|&r| withheld[r]).collect();
+            let sum: i64 = hidden.iter().map(|&r| values[r].unwrap_or(0)).sum();
+            if hidden.is_empty() || (hidden.len() >= 2 && sum >= threshold) {
+                break;
+            }
+            let next = rows
+                .iter()
+                .copied()
+                .filter(|&r| !withheld[r] && values[r].is_some_and(|v| v > 0))
+                .min_by_key(|&r| (values[r], r));
+            match next {
+                Some(r) => withheld[r] = true,
+                None => {
+                    let rest: Vec<usize> =
+                        rows.iter().copied().filter(|&r| !withheld[r] && values[r].is_some()).collect();
+                    rest.iter().for_each(|&r| withheld[r] = true);
+                    changed |= !rest.is_empty();
+                    break;
                 }
             }
-        }
-        if !changed {
-            return Ok(());
+            changed = true;
         }
     }
+    changed
 }
 
 #[cfg(test)]
@@ -305,6 +326,39 @@ mod tests {
             assert_ne!(n, 1, "a lone withheld cell in {month}{category}: {rows:?}");
         }
         assert_eq!(rows, [0, 1, 3, 5]);
+    }
+
+    #[test]
+    fn a_zero_is_no_cover_and_two_small_cells_need_a_third() {
+        // October: grooming 3 beside sexting 0. Withholding the zero would leave the
+        // month's total minus bullying = 3, so bullying (12) goes instead.
+        // November: 1 and 2 are both small; withheld together they would still add up to
+        // 3 from the total, so the smallest other non-zero count (9) goes too, not 0 or 20.
+        let b = batch(&[
+            ("2025-10", "sch01", "bullying", 12, 0.0),
+            ("2025-10", "sch01", "grooming", 3, 0.0),
+            ("2025-10", "sch01", "sexting", 0, 0.0),
+            ("2025-11", "sch02", "bullying", 1, 0.0),
+            ("2025-11", "sch02", "grooming", 2, 0.0),
+            ("2025-11", "sch02", "hate", 0, 0.0),
+            ("2025-11", "sch02", "sexting", 9, 0.0),
+            ("2025-11", "sch02", "violence", 20, 0.0),
+        ]);
+        let months: &Report = &Report {
+            name: "months",
+            sql: "-- months: test\n-- counts: incidents\n-- complements: month, school_id\nSELECT 1",
+        };
+        let masked = suppress(months, b.schema(), &[b], 5).unwrap();
+        assert_eq!(withheld(&masked, "incidents"), [0, 1, 3, 4, 6]);
+    }
+
+    #[test]
+    fn a_group_with_nothing_to_hide_behind_is_withheld_whole() {
+        // One month with a single small count and zeros: no cover exists, so the
+        // zeros go too and nothing in the month can be told apart.
+        let b = batch(&[("2025-10", "sch01", "bullying", 2, 0.0), ("2025-10", "sch01", "sexting", 0, 0.0)]);
+        let masked = suppress(&TRENDS, b.schema(), &[b], 5).unwrap();
+        assert_eq!(withheld(&masked, "incidents"), [0, 1]);
     }
 
     #[test]

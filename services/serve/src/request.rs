@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use chrono::Datelike;
+
 use safelake_access::{Principal, Scope};
 use safelake_query::reports::{Params, Report};
 use safelake_schemas::Trust;
@@ -51,7 +53,24 @@ pub fn report_params(
     let scope = who.scope(&scope, trust)?;
     let params =
         Params { from: text("from"), to: text("to"), year: text("year"), school: scope.school, hub: scope.hub, min };
-    params.window().map_err(|e| Error::bad_request(format!("{e:#}")))?;
+    let (from, to) = params.window().map_err(|e| Error::bad_request(format!("{e:#}")))?;
+    if who.role.suppressed() {
+        // Two answers that differ by a day, or by one step of `min`, would give back by
+        // subtraction a figure each of them withholds.
+        if params.min.is_some() {
+            return Err(Error::bad_request(format!(
+                "{} figures use the policy's own threshold (3 or more incidents): leave out min",
+                who.role
+            )));
+        }
+        if from.day() != 1 || to.day() != 1 {
+            return Err(Error::bad_request(format!(
+                "{} figures cover whole months: from and to must each be the 1st of a month (to is the first day \
+                 after the window, as in from=2025-09-01&to=2026-01-01), or give year=2025-26",
+                who.role
+            )));
+        }
+    }
     Ok(params)
 }
 
