@@ -11,8 +11,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /var/lib/safelake safelake \
-    && mkdir -p /var/lib/safelake/lake /etc/nats \
-    && chown -R safelake /var/lib/safelake /etc/nats
+    && mkdir -p /var/lib/safelake/lake /etc/nats /etc/ingest-key \
+    && chown -R safelake /var/lib/safelake /etc/nats /etc/ingest-key
 COPY --from=build /src/target/release/safelake /usr/local/bin/safelake
 COPY safelake.example.toml /etc/safelake/safelake.example.toml
 USER safelake

@@ -1,13 +1,14 @@
 //! The publisher side, against a real nats-server started with the repo's configuration
 //! and keys written by `safelake_bus::keys`: nobody gets in without a key, a school's key
-//! publishes only that school's events, the ingest's key consumes but publishes no event.
+//! publishes only that school's events and cannot listen in on the ingest's, the ingest's
+//! key consumes but publishes no event.
 
 use std::time::Duration;
 
 use anyhow::Result;
 use async_nats::jetstream::{self, consumer};
 use futures::StreamExt;
-use safelake_bus::keys::{seed_file, write, INGEST};
+use safelake_bus::keys::{inbox_prefix_of_seed, seed_file, write, INGEST};
 use safelake_bus::local::LocalServer;
 use safelake_bus::NatsOptions;
 
@@ -20,6 +21,7 @@ async fn client(url: &str, dir: &std::path::Path, name: &str) -> Result<async_na
     let seed = std::fs::read_to_string(seed_file(dir, name))?;
     let client = async_nats::ConnectOptions::new()
         .nkey(seed.trim().to_string())
+        .custom_inbox_prefix(inbox_prefix_of_seed(&seed)?)
         .request_timeout(Some(Duration::from_secs(2)))
         .connect(url)
         .await?;
@@ -69,6 +71,32 @@ async fn a_schools_key_publishes_only_its_own_events_and_the_ingests_only_consum
     let sch01_stream = sch01.get_stream(safelake_bus::STREAM).await?;
     let reading = sch01_stream.create_consumer(consumer::pull::Config::default()).await;
     assert!(reading.is_err(), "a school's key read the stream");
+    // Nor listen in on what the ingest pulls: another key's inbox, or the usual shared
+    // one, is refused when subscribed to (the server says so on the connection).
+    let ingest_seed = std::fs::read_to_string(seed_file(dir.path(), INGEST))?;
+    for subject in [format!("{}.>", inbox_prefix_of_seed(&ingest_seed)?), "_INBOX.>".to_string()] {
+        let (said, mut heard) = tokio::sync::mpsc::unbounded_channel();
+        let seed = std::fs::read_to_string(seed_file(dir.path(), "sch02"))?;
+        let listener = async_nats::ConnectOptions::new()
+            .nkey(seed.trim().to_string())
+            .event_callback(move |event| {
+                let said = said.clone();
+                async move {
+                    let _ = said.send(event.to_string());
+                }
+            })
+            .connect(&url)
+            .await?;
+        let _subscription = listener.subscribe(subject.clone()).await?;
+        listener.flush().await?;
+        let refusal = loop {
+            let event = tokio::time::timeout(Duration::from_secs(10), heard.recv()).await?.unwrap_or_default();
+            if event.contains("Permissions Violation") {
+                break event;
+            }
+        };
+        assert!(refusal.contains(&subject), "{refusal}");
+    }
     // The ingest publishes no event.
     assert!(publish(&ingest_js, "sg.sch01.incident.recorded").await.is_err(), "the ingest published an event");
 

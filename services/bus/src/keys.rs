@@ -1,6 +1,9 @@
 //! Who may do what on NATS. Each school's system gets a key that may publish only that
 //! school's events (`sg.<school>.>`); the ingest gets one that may only consume the
-//! stream; nobody without a key gets in. The keys are NATS nkeys: the server's
+//! stream; nobody without a key gets in. Replies (publish acknowledgements, the messages
+//! the ingest pulls) come to an inbox only that key may read, `_INBOX_<its public key>`
+//! ([`inbox_prefix`]): with the usual shared `_INBOX.>`, a school could listen in on the
+//! events the ingest pulls, every school's. The keys are NATS nkeys: the server's
 //! configuration holds only public keys, and each holder keeps its private seed in a file
 //! only its owner can read, so the server's files give nothing away.
 //!
@@ -23,17 +26,27 @@ pub const INGEST: &str = "ingest";
 /// subjects, as the demo plays every school's systems at once. Written only when asked.
 pub const DEMO: &str = "demo";
 
-/// What a key may publish and subscribe to.
+/// What a key may publish; it may subscribe to its own inbox only.
 struct Grant {
     name: String,
     comment: String,
     publish: Vec<String>,
-    subscribe: Vec<String>,
+}
+
+/// The inbox prefix of the key with this public key: a client holding the key connects
+/// with it (async-nats: `ConnectOptions::custom_inbox_prefix`; other clients have the
+/// same option), and the server lets only that key subscribe below it.
+pub fn inbox_prefix(public_key: &str) -> String {
+    format!("_INBOX_{public_key}")
+}
+
+/// The inbox prefix of the key whose seed this is.
+pub fn inbox_prefix_of_seed(seed: &str) -> Result<String> {
+    let pair = nkeys::KeyPair::from_seed(seed.trim()).context("this is not an nkey seed")?;
+    Ok(inbox_prefix(&pair.public_key()))
 }
 
 fn grants(schools: &[(String, String)], demo: bool) -> Vec<Grant> {
-    // Replies (publish acknowledgements, pulled messages) come to the client's inbox.
-    let inbox = vec!["_INBOX.>".to_string()];
     let stream_info = format!("$JS.API.STREAM.INFO.{STREAM}");
     let mut grants: Vec<Grant> = schools
         .iter()
@@ -41,7 +54,6 @@ fn grants(schools: &[(String, String)], demo: bool) -> Vec<Grant> {
             name: id.clone(),
             comment: format!("{name}: publishes its own events only"),
             publish: vec![format!("sg.{id}.>"), stream_info.clone()],
-            subscribe: inbox.clone(),
         })
         .collect();
     grants.push(Grant {
@@ -56,14 +68,12 @@ fn grants(schools: &[(String, String)], demo: bool) -> Vec<Grant> {
             format!("$JS.API.CONSUMER.MSG.NEXT.{STREAM}.*"),
             format!("$JS.ACK.{STREAM}.>"),
         ],
-        subscribe: inbox.clone(),
     });
     if demo {
         grants.push(Grant {
             name: DEMO.to_string(),
             comment: "the demo: publishes the synthetic trust's events for every school".into(),
             publish: vec!["sg.>".to_string(), stream_info],
-            subscribe: inbox,
         });
     }
     grants
@@ -106,7 +116,7 @@ pub fn write(dir: &Path, schools: &[(String, String)], demo: bool) -> Result<Vec
             grant.comment,
             pair.public_key(),
             list(&grant.publish),
-            list(&grant.subscribe),
+            list(&[format!("{}.>", inbox_prefix(&pair.public_key()))]),
         ));
     }
     auth.push_str("  ]\n}\n");

@@ -60,7 +60,9 @@ pub async fn connect(options: &NatsOptions) -> Result<async_nats::Client> {
     }
     if let Some(path) = &options.nkey {
         let seed = std::fs::read_to_string(path).with_context(|| format!("reading the NATS key {}", path.display()))?;
-        connect = connect.nkey(seed.trim().to_string());
+        let inbox =
+            keys::inbox_prefix_of_seed(&seed).with_context(|| format!("reading the NATS key {}", path.display()))?;
+        connect = connect.nkey(seed.trim().to_string()).custom_inbox_prefix(inbox);
     }
     if let Some((user, password)) = &options.user {
         connect = connect.user_and_password(user.clone(), password.clone());
