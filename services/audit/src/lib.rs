@@ -187,6 +187,47 @@ impl AuditTrail {
     }
 }
 
+/// A request's record for the case it never finishes: a client that hangs up, or psql's
+/// Ctrl-C, drops the request's future before it records its outcome, and the trail must
+/// still hold every request. Dropped without [`Unfinished::finished`], it records its
+/// entry (status 499, as web servers log a client gone away).
+pub struct Unfinished {
+    trail: AuditTrail,
+    entry: Option<Entry>,
+    started: std::time::Instant,
+}
+
+impl Unfinished {
+    pub fn new(trail: &AuditTrail, mut entry: Entry, started: std::time::Instant) -> Unfinished {
+        entry.status = 499;
+        entry.message.get_or_insert_with(|| "the client went away before the answer was ready".to_string());
+        Unfinished { trail: trail.clone(), entry: Some(entry), started }
+    }
+
+    /// The request recorded its own outcome.
+    pub fn finished(mut self) {
+        self.entry = None;
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        let Some(mut entry) = self.entry.take() else { return };
+        entry.millis = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let trail = self.trail.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Err(e) = trail.record(entry).await {
+                        tracing::error!(error = %e, "an unfinished request not recorded in the audit trail");
+                    }
+                });
+            }
+            Err(_) => tracing::error!(what = entry.what, "an unfinished request not recorded: no runtime left"),
+        }
+    }
+}
+
 async fn run(lake: PathBuf, mut receiver: mpsc::Receiver<Pending>) {
     let mut group: Vec<Pending> = Vec::new();
     while receiver.recv_many(&mut group, MAX_BATCH).await > 0 {

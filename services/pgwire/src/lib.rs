@@ -97,15 +97,15 @@ impl Wire {
         setup_pg_catalog(shared.adhoc.context(), "datafusion", EmptyContextProvider)
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("setting up pg_catalog for the PostgreSQL endpoint")?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("listening on {addr} for PostgreSQL clients (--pg-listen)"))?;
+        let listener = TcpListener::bind(addr).await.with_context(|| {
+            format!("listening on {addr} for PostgreSQL clients (--pg-listen, or [pgwire] listen; \"off\" for none)")
+        })?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(shared);
         let connections = Arc::new(ConnectionManager::new());
         let handlers = Arc::new(Handlers {
             session: Arc::new(session::Session::new(Arc::clone(&shared))),
-            sign_in: Arc::new(sign_in::SignIn::new(Arc::clone(&shared), Arc::clone(&connections))),
+            sign_in: Arc::new(sign_in::SignIn::new(Arc::clone(&shared), Arc::clone(&connections), tls.is_some())),
             cancel: Arc::new(DefaultCancelHandler::new(connections)),
         });
         tracing::info!(%addr, tls = tls.is_some(), "PostgreSQL endpoint listening");

@@ -32,7 +32,7 @@ use datafusion_postgres::pgwire::types::format::FormatOptions;
 use datafusion_postgres::{DfSessionService, Parser, QueryHook};
 use futures::Sink;
 use safelake_access::Principal;
-use safelake_audit::{Entry, Kind as AuditKind};
+use safelake_audit::{Entry, Kind as AuditKind, Unfinished};
 use safelake_query::adhoc::{Answer, Failure, Limit};
 
 use crate::statement::{classify, Kind};
@@ -74,6 +74,11 @@ impl Session {
         let started = Instant::now();
         let who = signed_in(&self.shared, &*client)?;
         let sql = statement.to_string();
+        let unfinished = Unfinished::new(
+            &self.shared.audit,
+            entry(&*client, Some(&who), AuditKind::Sql, "sql", Some(sql.clone()), 499, None),
+            started,
+        );
         let (outcome, rows) = match classify(statement) {
             Kind::Refused(message) => (Err((403, error("25006", message))), None),
             Kind::Session => (self.session_statement(client, statement, plan).await.map_err(|e| (400, e)), None),
@@ -99,6 +104,7 @@ impl Session {
             Err((status, error)) => (*status, Some(error.to_string())),
         };
         let rows = rows.and_then(|r| i64::try_from(r).ok());
+        unfinished.finished();
         record(&self.shared, &*client, Some(&who), AuditKind::Sql, "sql", Some(sql), rows, status, message, started)
             .await
             .map_err(|e| error("XX000", format!("recording the query in the audit trail: {e:#}")))?;
@@ -185,7 +191,22 @@ pub async fn record(
     message: Option<String>,
     started: Instant,
 ) -> anyhow::Result<()> {
-    let entry = Entry {
+    let mut entry = entry(client, who, kind, what, detail, status, message);
+    entry.rows = rows;
+    entry.millis = millis(started);
+    shared.audit.record(entry).await
+}
+
+fn entry(
+    client: &(impl ClientInfo + ?Sized),
+    who: Option<&Principal>,
+    kind: AuditKind,
+    what: &str,
+    detail: Option<String>,
+    status: u16,
+    message: Option<String>,
+) -> Entry {
+    Entry {
         at: Utc::now(),
         who: who.map(|p| p.name.clone()).unwrap_or_else(|| client.metadata().get("user").cloned().unwrap_or_default()),
         token_id: who.map(|p| p.token_id.clone()),
@@ -196,12 +217,15 @@ pub async fn record(
         what: what.to_string(),
         detail,
         scope: who.map(|_| "trust".to_string()),
-        rows,
+        rows: None,
         status,
         message,
-        millis: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-    };
-    shared.audit.record(entry).await
+        millis: 0,
+    }
+}
+
+fn millis(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 #[async_trait]

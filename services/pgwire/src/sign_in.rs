@@ -1,6 +1,8 @@
 //! Signing in over the PostgreSQL protocol: the client's user is the token's name (or its
-//! id, which is easier to type), its password the token itself, asked for in clear text
-//! (the endpoint listens on loopback by default; put TLS in front of it to open it wider).
+//! id, which is easier to type), its password the token itself, asked for in clear text:
+//! over TLS when the endpoint has a certificate (and then a client without TLS is turned
+//! away before it can send the token), else on loopback, where the endpoint listens by
+//! default.
 //! Only a director's token may connect, since only the director runs SQL; a failed
 //! sign-in counts against the address exactly as on the web sign-in page.
 
@@ -32,15 +34,16 @@ pub struct SignIn {
     connections: Arc<ConnectionManager>,
     keys: RandomPidSecretKeyGenerator,
     parameters: DefaultServerParameterProvider,
+    tls_required: bool,
 }
 
 impl SignIn {
-    pub fn new(shared: Arc<Shared>, connections: Arc<ConnectionManager>) -> SignIn {
+    pub fn new(shared: Arc<Shared>, connections: Arc<ConnectionManager>, tls_required: bool) -> SignIn {
         let mut parameters = DefaultServerParameterProvider::default();
         // What clients read to decide what they may offer their users.
         parameters.is_superuser = false;
         parameters.default_transaction_read_only = true;
-        SignIn { shared, connections, keys: RandomPidSecretKeyGenerator::default(), parameters }
+        SignIn { shared, connections, keys: RandomPidSecretKeyGenerator::default(), parameters, tls_required }
     }
 
     /// The principal a password gives, or the refusal to send (with its audit status).
@@ -89,6 +92,10 @@ impl StartupHandler for SignIn {
     {
         match message {
             PgWireFrontendMessage::Startup(startup) => {
+                if self.tls_required && !client.is_secure() {
+                    let message = "this endpoint requires TLS: connect with sslmode=require".to_string();
+                    return Err(fatal("28000", message));
+                }
                 protocol_negotiation(client, &startup).await?;
                 save_startup_parameters_to_metadata(client, &startup);
                 client.set_state(PgWireConnectionState::AuthenticationInProgress);

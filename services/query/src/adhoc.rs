@@ -3,7 +3,8 @@
 //! limit and a row limit, each ending the query with a message that says which limit it
 //! met and what to do. Queries run on a runtime of their own, so a runaway one (a cross
 //! join of the largest tables) uses only its threads while the reports and pages go on;
-//! when it is stopped, dropping its stream cancels every task it started.
+//! when it is stopped, or its caller goes away (a client that hangs up, psql's Ctrl-C),
+//! the task is aborted, and dropping its stream cancels every task it started.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -142,8 +143,10 @@ impl AdHoc {
         let frame = frame.limit(0, Some(limits.rows + 1)).map_err(|e| Failure::Invalid(e.to_string()))?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let runtime = self.runtime.as_ref().expect("present until dropped");
-        let mut task = runtime.spawn(async move { frame.collect().await });
-        let batches = match tokio::time::timeout(limits.time, &mut task).await {
+        // Aborted when this future is dropped too: a caller that went away leaves no query
+        // running beyond its time limit.
+        let mut task = AbortOnDrop(runtime.spawn(async move { frame.collect().await }));
+        let batches = match tokio::time::timeout(limits.time, &mut task.0).await {
             Ok(Ok(Ok(batches))) => batches,
             Ok(Ok(Err(e))) => {
                 let text = e.to_string();
@@ -162,7 +165,7 @@ impl AdHoc {
             }
             Ok(Err(e)) => return Err(Failure::Invalid(format!("the query failed: {e}"))),
             Err(_) => {
-                task.abort();
+                task.0.abort();
                 return Err(Failure::Limit(
                     Limit::Time,
                     format!(
@@ -180,6 +183,15 @@ impl AdHoc {
             ));
         }
         Ok(Answer { schema, batches, rows })
+    }
+}
+
+/// A task that ends with its handle.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use safelake_access::{Principal, Scope};
-use safelake_audit::{Entry, Kind};
+use safelake_audit::{Entry, Kind, Unfinished};
 
 use crate::error::Error;
 use crate::state::AppState;
@@ -75,24 +75,38 @@ pub async fn record(State(state): State<Arc<AppState>>, request: Request, next: 
     let started = Instant::now();
     let address = crate::auth::address(request.extensions());
     let query = request.uri().query().map(str::to_string);
-    let response = next.run(request).await;
-    let who = response.extensions().get::<Principal>();
-    let audited = response.extensions().get::<Audited>().cloned().unwrap_or_default();
-    let entry = Entry {
+    let asked = Entry {
         at: Utc::now(),
-        who: who.map(|p| p.name.clone()).unwrap_or_default(),
-        token_id: who.map(|p| p.token_id.clone()),
-        role: who.map(|p| p.role.to_string()),
+        who: String::new(),
+        token_id: None,
+        role: None,
         address: Some(address.to_string()),
         via: "http",
         kind,
         what,
-        detail: audited.detail.or(query),
+        detail: query,
+        scope: None,
+        rows: None,
+        status: 0,
+        message: None,
+        millis: 0,
+    };
+    let unfinished = Unfinished::new(&state.audit, asked.clone(), started);
+    let response = next.run(request).await;
+    unfinished.finished();
+    let who = response.extensions().get::<Principal>();
+    let audited = response.extensions().get::<Audited>().cloned().unwrap_or_default();
+    let entry = Entry {
+        who: who.map(|p| p.name.clone()).unwrap_or_default(),
+        token_id: who.map(|p| p.token_id.clone()),
+        role: who.map(|p| p.role.to_string()),
+        detail: audited.detail.or(asked.detail),
         scope: audited.scope,
         rows: audited.rows,
         status: response.status().as_u16(),
         message: response.extensions().get::<Message>().map(|m| m.0.clone()),
         millis: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        ..asked
     };
     match state.audit.record(entry).await {
         Ok(()) => response,
