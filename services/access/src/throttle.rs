@@ -2,9 +2,11 @@
 //! before it may try again, twice as long after each further failure (capped). A success
 //! clears the slate. Kept in memory: a restart forgives, which a guesser cannot use
 //! because the secrets are far too long to guess anyway; this stops noise and scanners.
+//! An IPv6 guesser holds a whole /64, so that is the unit there; and the table is capped,
+//! so that a flood of addresses cannot grow it without end.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,20 @@ const FIRST_WAIT: Duration = Duration::from_secs(2);
 const LONGEST_WAIT: Duration = Duration::from_secs(15 * 60);
 /// A quiet address is forgotten after this long.
 const FORGET_AFTER: Duration = Duration::from_secs(60 * 60);
+/// Addresses remembered at most; past it, the longest quiet is forgotten first.
+const MOST_ADDRESSES: usize = 100_000;
+
+/// What one guesser controls: an IPv4 address, or an IPv6 /64 (one host's or one home's).
+fn unit(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        IpAddr::V6(v6) => IpAddr::V4(v6.to_ipv4_mapped().expect("checked")),
+        v4 => v4,
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Record {
@@ -34,7 +50,7 @@ impl Throttle {
     /// How long `address` must still wait before it may try again (None: it may now).
     pub fn wait(&self, address: IpAddr) -> Option<Duration> {
         let failures = self.failures.lock().expect("never poisoned");
-        let record = failures.get(&address)?;
+        let record = failures.get(&unit(address))?;
         let since = record.last.elapsed();
         let due = Self::penalty(record.failures)?;
         (since < due).then(|| due - since)
@@ -48,13 +64,19 @@ impl Throttle {
     pub fn failed(&self, address: IpAddr) {
         let mut failures = self.failures.lock().expect("never poisoned");
         failures.retain(|_, r| r.last.elapsed() < FORGET_AFTER);
+        let address = unit(address);
+        if failures.len() >= MOST_ADDRESSES && !failures.contains_key(&address) {
+            if let Some(quietest) = failures.iter().min_by_key(|(_, r)| r.last).map(|(a, _)| *a) {
+                failures.remove(&quietest);
+            }
+        }
         let record = failures.entry(address).or_insert(Record { failures: 0, last: Instant::now() });
         record.failures += 1;
         record.last = Instant::now();
     }
 
     pub fn succeeded(&self, address: IpAddr) {
-        self.failures.lock().expect("never poisoned").remove(&address);
+        self.failures.lock().expect("never poisoned").remove(&unit(address));
     }
 }
 
@@ -77,6 +99,14 @@ mod tests {
         assert_eq!(throttle.wait(other), None, "another address is not held up");
         throttle.succeeded(guesser);
         assert_eq!(throttle.wait(guesser), None);
+
+        // An IPv6 guesser cannot step around it within its /64.
+        let first: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        for _ in 0..FREE_FAILURES {
+            throttle.failed(first);
+        }
+        assert!(throttle.wait("2001:db8:1:2::ffff".parse().unwrap()).is_some());
+        assert_eq!(throttle.wait("2001:db8:1:3::1".parse().unwrap()), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! quick. Hashes are compared in constant time. The file is read again when it changes,
 //! so a revocation takes effect at the next request, without a restart.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -78,8 +79,12 @@ pub struct NewToken {
 /// The token file, cached until it changes on disk.
 pub struct Tokens {
     path: PathBuf,
-    cache: Mutex<Option<(Option<SystemTime>, Arc<TokenFile>)>>,
+    cache: Mutex<Option<(Option<Version>, Arc<TokenFile>)>>,
 }
+
+/// What tells one version of the file from another: every save renames a new file into
+/// place (a new inode), so even a file system with coarse timestamps tells them apart.
+type Version = (SystemTime, u64, u64);
 
 fn digest(salt: &str, secret: &str) -> String {
     let mut hasher = Sha256::new();
@@ -108,12 +113,13 @@ impl Tokens {
         &self.path
     }
 
-    fn modified(&self) -> Option<SystemTime> {
-        std::fs::metadata(&self.path).and_then(|m| m.modified()).ok()
+    fn version(&self) -> Option<Version> {
+        let metadata = std::fs::metadata(&self.path).ok()?;
+        Some((metadata.modified().ok()?, metadata.ino(), metadata.len()))
     }
 
     fn load(&self) -> Result<Arc<TokenFile>> {
-        let modified = self.modified();
+        let modified = self.version();
         let mut cache = self.cache.lock().expect("the token cache is never poisoned");
         if let Some((when, file)) = cache.as_ref() {
             if *when == modified {
@@ -131,16 +137,24 @@ impl Tokens {
         Ok(file)
     }
 
-    fn save(&self, file: &TokenFile) -> Result<()> {
+    /// Reads the file, changes it and writes it back under an exclusive lock, so that two
+    /// commands at once (a create and a revoke) cannot undo each other.
+    fn change<T>(&self, f: impl FnOnce(&mut TokenFile) -> Result<T>) -> Result<T> {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
+        let lock_path = self.path.with_extension("json.lock");
+        let lock = std::fs::File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+        lock.lock().with_context(|| format!("locking {}", lock_path.display()))?;
+        *self.cache.lock().expect("the token cache is never poisoned") = None;
+        let mut file = (*self.load()?).clone();
+        let answer = f(&mut file)?;
         let temporary = self.path.with_extension("json.tmp");
-        let text = serde_json::to_vec_pretty(file)?;
+        let text = serde_json::to_vec_pretty(&file)?;
         write_private(&temporary, &text)?;
         std::fs::rename(&temporary, &self.path).with_context(|| format!("replacing {}", self.path.display()))?;
         *self.cache.lock().expect("the token cache is never poisoned") = None;
-        Ok(())
+        Ok(answer)
     }
 
     /// Creates a token and returns its record and the token itself, which is never
@@ -174,31 +188,31 @@ impl Tokens {
         if new.name.trim().is_empty() {
             bail!("a token needs a name (--name), so the audit trail can say whose it was");
         }
-        let mut file = (*self.load()?).clone();
-        let id = loop {
-            let id = random(8);
-            if !file.tokens.iter().any(|t| t.id == id) {
-                break id;
-            }
-        };
-        let secret = random(32);
-        let salt = random(16);
-        let now = Utc::now();
-        let record = TokenRecord {
-            id: id.clone(),
-            name: new.name.trim().to_string(),
-            role: new.role,
-            school: new.school,
-            hub: new.hub,
-            created: now,
-            expires: new.expires_in_days.map(|d| now + Duration::days(i64::from(d))),
-            revoked: None,
-            hash: digest(&salt, &secret),
-            salt,
-        };
-        file.tokens.push(record.clone());
-        self.save(&file)?;
-        Ok((record, format!("sl_{id}_{secret}")))
+        self.change(|file| {
+            let id = loop {
+                let id = random(8);
+                if !file.tokens.iter().any(|t| t.id == id) {
+                    break id;
+                }
+            };
+            let secret = random(32);
+            let salt = random(16);
+            let now = Utc::now();
+            let record = TokenRecord {
+                id: id.clone(),
+                name: new.name.trim().to_string(),
+                role: new.role,
+                school: new.school,
+                hub: new.hub,
+                created: now,
+                expires: new.expires_in_days.map(|d| now + Duration::days(i64::from(d))),
+                revoked: None,
+                hash: digest(&salt, &secret),
+                salt,
+            };
+            file.tokens.push(record.clone());
+            Ok((record, format!("sl_{id}_{secret}")))
+        })
     }
 
     pub fn list(&self) -> Result<Vec<TokenRecord>> {
@@ -207,14 +221,13 @@ impl Tokens {
 
     /// Revokes a token by its id; revoked tokens stay listed, for the audit trail.
     pub fn revoke(&self, id: &str) -> Result<TokenRecord> {
-        let mut file = (*self.load()?).clone();
-        let Some(record) = file.tokens.iter_mut().find(|t| t.id == id) else {
-            bail!("no token with id {id:?}; `safelake token list` shows the ids");
-        };
-        record.revoked.get_or_insert_with(Utc::now);
-        let record = record.clone();
-        self.save(&file)?;
-        Ok(record)
+        self.change(|file| {
+            let Some(record) = file.tokens.iter_mut().find(|t| t.id == id) else {
+                bail!("no token with id {id:?}; `safelake token list` shows the ids");
+            };
+            record.revoked.get_or_insert_with(Utc::now);
+            Ok(record.clone())
+        })
     }
 
     /// Whether the token with this id is still active: a session that signed in with it
@@ -285,7 +298,8 @@ mod tests {
             assert_eq!(std::fs::metadata(tokens.path()).unwrap().permissions().mode() & 0o777, 0o600);
         }
         // A wrong secret, a wrong id, and a token of no shape of ours.
-        let wrong = format!("{}x", &token[..token.len() - 1]);
+        let last = if token.ends_with('x') { 'y' } else { 'x' };
+        let wrong = format!("{}{last}", &token[..token.len() - 1]);
         assert!(tokens.verify(&wrong).unwrap().is_none());
         assert!(tokens.verify(&token.replace(&record.id, "zzzzzzzz")).unwrap().is_none());
         assert!(tokens.verify("Bearer nonsense").unwrap().is_none());

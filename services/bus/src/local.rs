@@ -95,6 +95,10 @@ impl LocalServer {
         if let Some(config) = &self.config {
             command.arg("-c").arg(config);
         }
+        // A process group of its own: a terminal's Ctrl-C reaches only us, and we stop the
+        // server last, after the ingest's final acknowledgements.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let child = command
             .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
             .arg(self.store.join("jetstream"))

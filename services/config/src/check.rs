@@ -35,6 +35,28 @@ impl fmt::Display for Finding {
     }
 }
 
+/// The mistakes in the values themselves, whatever the machine around them: every command
+/// refuses to start with one, so that no service runs with suppression off or a limit of
+/// zero because a variable said so.
+pub fn sound(config: &Config) -> anyhow::Result<()> {
+    let mut found = Vec::new();
+    numbers(config, &mut found);
+    let problems: Vec<String> = found
+        .into_iter()
+        .filter_map(|f| match f {
+            Finding::Problem(text) => Some(text),
+            _ => None,
+        })
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the configuration does not hold together (`safelake config check` says more): {}",
+        problems.join("; ")
+    )
+}
+
 pub fn check(config: &Config, source: &Source) -> Vec<Finding> {
     let mut found = Vec::new();
     match &source.file {
@@ -210,9 +232,20 @@ fn nats(config: &Config, found: &mut Vec<Finding>) {
         }
         return;
     };
-    let host_port = url.split("://").last().unwrap_or(url).rsplit('@').next().unwrap_or(url).split('/').next();
-    let Some(addr) = host_port.and_then(|h| h.to_socket_addrs().ok()).and_then(|mut a| a.next()) else {
+    let host = url.split("://").last().unwrap_or(url).rsplit('@').next().unwrap_or(url).split('/').next();
+    let Some(host) = host.filter(|h| !h.is_empty()) else {
         found.push(Finding::Problem(format!("[nats] url = {url:?} is not a server address like nats://host:4222")));
+        return;
+    };
+    // NATS's own default port when none is given, as the client does.
+    let host_port = if host.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        host.to_string()
+    } else {
+        format!("{host}:4222")
+    };
+    let Some(addr) = host_port.to_socket_addrs().ok().and_then(|mut a| a.next()) else {
+        // Perhaps a name only the service's own network resolves (a compose service).
+        found.push(Finding::Warning(format!("[nats] url = {url:?}: {host} does not resolve from here")));
         return;
     };
     match TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {

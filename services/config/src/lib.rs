@@ -18,7 +18,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-pub use check::{check, Finding};
+pub use check::{check, sound, Finding};
 
 /// The file read when none is named and it exists in the working directory.
 pub const DEFAULT_FILE: &str = "safelake.toml";
@@ -329,6 +329,9 @@ fn address(key: &str, text: &str) -> Result<SocketAddr> {
 /// `SAFELAKE_NATS_URL` → `nats.url`; `SAFELAKE_LAKE` → `lake`; None for a variable that
 /// names no setting.
 fn key_of(variable: &str) -> Option<String> {
+    if OTHERS.contains(&variable.to_ascii_uppercase().as_str()) {
+        return None;
+    }
     let name = variable.to_ascii_uppercase().strip_prefix(ENV_PREFIX)?.to_ascii_lowercase();
     if TOP_LEVEL.contains(&name.as_str()) {
         return Some(name);
@@ -343,10 +346,20 @@ fn environment() -> Env {
     Env::raw().filter_map(|variable| key_of(variable.as_str()).map(Into::into))
 }
 
+/// `SAFELAKE_*` variables that are not settings: read by our scripts, tests and the
+/// local nats-server's launcher, never by the configuration.
+const OTHERS: &[&str] = &[
+    "SAFELAKE_CONFIG",
+    "SAFELAKE_TOOLS",
+    "SAFELAKE_NATS_SERVER",
+    "SAFELAKE_BIN",
+    "SAFELAKE_TOKEN",
+    "SAFELAKE_CRASH_EVENTS",
+];
+
 /// The `SAFELAKE_*` variables set: those that name a setting, and those that do not
 /// (other than the ones other tools of ours read).
 fn variables() -> (Vec<String>, Vec<String>) {
-    const OTHERS: &[&str] = &["SAFELAKE_CONFIG", "SAFELAKE_TOOLS"];
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     for (name, _) in std::env::vars_os() {
@@ -428,6 +441,7 @@ mod tests {
         assert_eq!(key_of("SAFELAKE_LAKE").as_deref(), Some("lake"));
         assert_eq!(key_of("SAFELAKE_LISTEN"), None);
         assert_eq!(key_of("SAFELAKE_NATS"), None);
+        assert_eq!(key_of("SAFELAKE_NATS_SERVER"), None, "the local nats-server's binary is not a setting");
     }
 
     #[test]

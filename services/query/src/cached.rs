@@ -4,20 +4,24 @@
 //! They are small in rows but spread over a partition per school and month, so reading
 //! them from Parquet costs a file open, a footer and a page decode per partition on every
 //! scan: measured at about 0.15 s for a table of a few thousand rows, and the incidents
-//! projection scans its table four times. Lake files never change once committed (a
-//! name is never reused; compaction writes new files), so each file is decoded once and
-//! kept until it stops being live. Every scan still lists the table, through the lake's
+//! projection scans its table four times. Lake files do not change once committed
+//! (compaction writes new files; a rollup twin rewritten by a repair is renamed into
+//! place, a new inode), so each file is decoded once and kept, under its size, time and
+//! inode, until it stops being live. Every scan still lists the table, through the lake's
 //! own rule ([`Lake::live_files`]), so new files appear at once and a compaction's
-//! inputs disappear with it, exactly as through the listing tables.
+//! inputs disappear with it, exactly as through the listing tables; a file removed
+//! between the listing and its reading sends the scan back to list again.
 //!
-//! A table whose decoded rows would take the cache past its budget is read from its
-//! files as before, so the cache never holds more than it was given.
+//! A table whose decoded rows would take the cache past its budget is dropped from it and
+//! read from its files as before (with partition pruning), so the cache never holds more
+//! than it was given.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use anyhow::Context;
 use async_trait::async_trait;
 use datafusion::arrow::array::{new_null_array, ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
@@ -27,7 +31,7 @@ use datafusion::datasource::listing::ListingTable;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use safelake_lake::Lake;
@@ -47,12 +51,27 @@ struct Files {
 
 #[derive(Debug, Clone)]
 struct Decoded {
-    /// The file as it was when decoded: a file replaced under the same name (which the
-    /// lake never does, but a restored backup might) is decoded again.
-    modified: Option<SystemTime>,
-    len: u64,
+    /// The file as it was when decoded: a file replaced under the same name (a repaired
+    /// twin, a restored backup) is decoded again.
+    version: Version,
     batch: RecordBatch,
     bytes: usize,
+}
+
+type Version = (Option<SystemTime>, u64, u64);
+
+fn version(metadata: &std::fs::Metadata) -> Version {
+    use std::os::unix::fs::MetadataExt;
+    (metadata.modified().ok(), metadata.len(), metadata.ino())
+}
+
+/// What one reading of a table found.
+enum Read {
+    Rows(Vec<RecordBatch>),
+    /// More than the cache may hold: read from the files.
+    TooBig,
+    /// A listed file was gone when read (compacted, or removed by retention): list again.
+    Moved,
 }
 
 impl FileCache {
@@ -105,82 +124,122 @@ impl Source {
     /// The table's live rows, from the cache (decoding what it lacks), or None when they
     /// would not fit in its budget. Blocking: files are read.
     fn rows(&self) -> Result<Option<Vec<RecordBatch>>> {
+        for _ in 0..5 {
+            match self.read()? {
+                Read::Rows(batches) => return Ok(Some(batches)),
+                Read::TooBig => return Ok(None),
+                Read::Moved => continue,
+            }
+        }
+        Err(external(anyhow::anyhow!("the files of {} kept changing while being read", self.table)))
+    }
+
+    /// One listing and reading: hits under the lock, misses decoded outside it (other
+    /// scans go on meanwhile), then stored under the budget.
+    fn read(&self) -> Result<Read> {
         let partitions = self.lake.partitions(&self.table).map_err(external)?;
         let mut live = Vec::new();
         for dir in &partitions {
             live.extend(Lake::live_files(dir).map_err(external)?);
         }
-        let mut files = self.cache.files.lock().expect("never poisoned");
-        // Forget this table's files that are no longer live (compacted, or removed by
-        // retention).
-        let keep: std::collections::HashSet<&PathBuf> = live.iter().collect();
-        let gone: Vec<PathBuf> =
-            files.entries.keys().filter(|p| p.starts_with(&self.dir) && !keep.contains(p)).cloned().collect();
-        for path in gone {
-            if let Some(old) = files.entries.remove(&path) {
-                files.bytes -= old.bytes;
-            }
-        }
-        let mut batches = Vec::with_capacity(live.len());
+        let mut versions = Vec::with_capacity(live.len());
         for path in &live {
-            let metadata = std::fs::metadata(path).map_err(|e| external(e.into()))?;
-            let (modified, len) = (metadata.modified().ok(), metadata.len());
-            if let Some(hit) = files.entries.get(path).filter(|d| d.modified == modified && d.len == len) {
-                batches.push(hit.batch.clone());
-                continue;
+            match std::fs::metadata(path) {
+                Ok(metadata) => versions.push(version(&metadata)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Read::Moved),
+                Err(e) => return Err(external(anyhow::Error::from(e).context(format!("reading {}", path.display())))),
             }
-            let batch = self.decode(path)?;
-            let bytes = batch.get_array_memory_size();
-            if files.bytes + bytes > self.cache.budget {
-                tracing::info!(table = %self.table, budget = self.cache.budget, "the table no longer fits the cache: read from its files");
-                return Ok(None);
-            }
-            files.bytes += bytes;
-            if let Some(old) =
-                files.entries.insert(path.clone(), Decoded { modified, len, batch: batch.clone(), bytes })
-            {
-                files.bytes -= old.bytes;
-            }
-            batches.push(batch);
         }
-        Ok(Some(batches))
+        let mut batches: Vec<Option<RecordBatch>> = {
+            let mut files = self.cache.files.lock().expect("never poisoned");
+            // Forget this table's files that are no longer live.
+            let keep: std::collections::HashSet<&PathBuf> = live.iter().collect();
+            let gone: Vec<PathBuf> =
+                files.entries.keys().filter(|p| p.starts_with(&self.dir) && !keep.contains(p)).cloned().collect();
+            files.forget(gone);
+            live.iter()
+                .zip(&versions)
+                .map(|(path, version)| {
+                    files.entries.get(path).filter(|d| d.version == *version).map(|d| d.batch.clone())
+                })
+                .collect()
+        };
+        let mut decoded = Vec::new();
+        let misses: Vec<usize> = (0..live.len()).filter(|&i| batches[i].is_none()).collect();
+        for i in misses {
+            let path = &live[i];
+            let file = match std::fs::File::open(path) {
+                Ok(file) => file,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Read::Moved),
+                Err(e) => return Err(external(anyhow::Error::from(e).context(format!("reading {}", path.display())))),
+            };
+            let batch = self.decode(file, path)?;
+            batches[i] = Some(batch.clone());
+            decoded.push((path.clone(), Decoded { version: versions[i], bytes: batch.get_array_memory_size(), batch }));
+        }
+        let mut files = self.cache.files.lock().expect("never poisoned");
+        for (path, entry) in decoded {
+            let old = files.entries.get(&path).map_or(0, |d| d.bytes);
+            if files.bytes - old + entry.bytes > self.cache.budget {
+                tracing::info!(table = %self.table, budget = self.cache.budget, "the table no longer fits the cache: read from its files");
+                let own: Vec<PathBuf> = files.entries.keys().filter(|p| p.starts_with(&self.dir)).cloned().collect();
+                files.forget(own);
+                return Ok(Read::TooBig);
+            }
+            files.bytes = files.bytes - old + entry.bytes;
+            files.entries.insert(path, entry);
+        }
+        Ok(Read::Rows(batches.into_iter().map(|b| b.expect("every file read")).collect()))
     }
 
     /// One file's rows in the table's schema, its partition columns from its path.
-    fn decode(&self, path: &Path) -> Result<RecordBatch> {
-        let file = std::fs::File::open(path).map_err(|e| external(e.into()))?;
+    fn decode(&self, file: std::fs::File, path: &Path) -> Result<RecordBatch> {
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
         let read: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>()?;
         let rows: usize = read.iter().map(RecordBatch::num_rows).sum();
-        let values = partition_values(path);
+        let values = partition_values(path.strip_prefix(&self.dir).unwrap_or(path));
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
         for field in self.schema.fields() {
-            let column =
-                if let Some(value) = self.partition_columns.iter().find(|c| *c == field.name()).map(|c| &values[c]) {
-                    cast(&(Arc::new(StringArray::from(vec![value.as_str(); rows])) as ArrayRef), field.data_type())?
+            let column = if let Some(column) = self.partition_columns.iter().find(|c| *c == field.name()) {
+                let value = values
+                    .get(column)
+                    .with_context(|| format!("{} is not in a {column}= directory", path.display()))
+                    .map_err(external)?;
+                cast(&(Arc::new(StringArray::from(vec![value.as_str(); rows])) as ArrayRef), field.data_type())?
+            } else {
+                let parts: Vec<ArrayRef> = read
+                    .iter()
+                    .map(|batch| match batch.column_by_name(field.name()) {
+                        Some(column) => cast(column, field.data_type()).map_err(DataFusionError::from),
+                        // A column the file predates (a field added to the contract later).
+                        None => Ok(new_null_array(field.data_type(), batch.num_rows())),
+                    })
+                    .collect::<Result<_>>()?;
+                let parts: Vec<&dyn datafusion::arrow::array::Array> = parts.iter().map(|a| a.as_ref()).collect();
+                if parts.is_empty() {
+                    new_null_array(field.data_type(), 0)
                 } else {
-                    let parts: Vec<ArrayRef> = read
-                        .iter()
-                        .map(|batch| match batch.column_by_name(field.name()) {
-                            Some(column) => cast(column, field.data_type()).map_err(DataFusionError::from),
-                            // A column the file predates (a field added to the contract later).
-                            None => Ok(new_null_array(field.data_type(), batch.num_rows())),
-                        })
-                        .collect::<Result<_>>()?;
-                    let parts: Vec<&dyn datafusion::arrow::array::Array> = parts.iter().map(|a| a.as_ref()).collect();
-                    if parts.is_empty() {
-                        new_null_array(field.data_type(), 0)
-                    } else {
-                        datafusion::arrow::compute::concat(&parts)?
-                    }
-                };
+                    datafusion::arrow::compute::concat(&parts)?
+                }
+            };
             columns.push(column);
         }
         Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
     }
 }
 
-/// `school_id=sch01/month=2025-10` of a file's path, as column name to value.
+impl Files {
+    fn forget(&mut self, paths: Vec<PathBuf>) {
+        for path in paths {
+            if let Some(old) = self.entries.remove(&path) {
+                self.bytes -= old.bytes;
+            }
+        }
+    }
+}
+
+/// `school_id=sch01/month=2025-10` of a file's path within its table, as column name to
+/// value.
 fn partition_values(path: &Path) -> HashMap<String, String> {
     path.ancestors()
         .filter_map(|dir| dir.file_name()?.to_str()?.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
@@ -199,6 +258,12 @@ impl TableProvider for CachedTable {
 
     fn table_type(&self) -> TableType {
         TableType::Base
+    }
+
+    /// Inexact, so that DataFusion still filters above the scan (rows from memory are not
+    /// filtered) while a table read from its files prunes its partitions by them.
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
     }
 
     async fn scan(

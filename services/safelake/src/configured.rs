@@ -34,6 +34,7 @@ pub fn trust(config: &Config) -> Result<Trust> {
 }
 
 pub fn ingest(config: &Config, nats: NatsOptions) -> Result<IngestOptions> {
+    safelake_config::sound(config)?;
     let settings = &config.ingest;
     let mut options = IngestOptions::new(nats, config.lake_dir());
     options.workers = match settings.workers {
@@ -53,6 +54,7 @@ pub fn ingest(config: &Config, nats: NatsOptions) -> Result<IngestOptions> {
 }
 
 pub fn serve(config: &Config, trust: Trust) -> Result<ServeOptions> {
+    safelake_config::sound(config)?;
     let mut options = ServeOptions::new(config.http_addr()?, config.lake_dir(), trust);
     options.tokens = config.tokens_file();
     options.threshold = config.access.suppress_below;

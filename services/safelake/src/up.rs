@@ -113,20 +113,28 @@ async fn serve(
     let mut options = crate::configured::serve(config, trust)?;
     let health = ingest.health.clone();
     options.probes.push(Probe(Arc::new(move || health.problems())));
-    let first_token = first_director_token(&options)?;
+    // Printed as soon as it is stored: were the service then to fail to start (a port
+    // taken), the next start would find it stored and could not show it again.
+    if let Some(token) = first_director_token(&options)? {
+        println!("the director's token (shown only now; `safelake token create` makes more): {token}");
+    }
     let server = Server::start(options, shutdown.clone()).await?;
     println!("safelake is up (NATS at {url}); Ctrl-C stops it");
     crate::serve::print_addresses(&server);
-    if let Some(token) = first_token {
-        println!("the director's token (shown only now; `safelake token create` makes more): {token}");
-    }
+    let mut published = Ok(());
     if let Some(options) = demo {
         tokio::select! {
-            published = publish_demo(&demo_nats, &options) => published?,
+            result = publish_demo(&demo_nats, &options) => published = result,
             _ = shutdown.cancelled() => {}
         }
     }
+    // A demo that could not be published still stops the rest in order, committing
+    // what the ingest holds, before saying why.
+    if published.is_err() {
+        shutdown.cancel();
+    }
     let (ingested, served) = tokio::join!(ingest.wait(), server.wait());
+    published.context("publishing the demo trust")?;
     ingested.context("the ingest")?;
     served.context("the query service")
 }

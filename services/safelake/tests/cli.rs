@@ -174,6 +174,10 @@ fn config_check_passes_a_good_configuration_and_names_each_mistake_of_a_broken_o
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("problem  [access] suppress_below must be 1 or more"), "{}", stdout(&out));
+    // And no service starts with it: suppression is never silently off.
+    let out = safelake_with(&["--config", good.to_str().unwrap(), "serve"], &[("SAFELAKE_ACCESS_SUPPRESS_BELOW", "0")]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("[access] suppress_below must be 1 or more"), "{said}");
     let shown = stdout(&safelake_with(
         &["--config", good.to_str().unwrap(), "config", "show"],
         &[("SAFELAKE_HTTP_LISTEN", "127.0.0.1:9999")],

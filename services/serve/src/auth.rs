@@ -98,10 +98,18 @@ pub struct NextPage {
     next: Option<String>,
 }
 
-/// Only a path on this site: never `//elsewhere` or `https://elsewhere`.
+/// Only a path on this site: never `//elsewhere` or `https://elsewhere`, nor what a
+/// browser reads as them (it drops tabs and line breaks and turns `\` into `/`).
 fn local(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_string(),
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            path.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -166,4 +174,25 @@ pub async fn sign_out() -> Response {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local;
+
+    #[test]
+    fn sign_in_returns_only_to_a_page_of_this_site() {
+        assert_eq!(local(Some("/dashboards/hab/north?year=2025-26")), "/dashboards/hab/north?year=2025-26");
+        for elsewhere in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /x",
+        ] {
+            assert_eq!(local(Some(elsewhere)), "/", "{elsewhere:?}");
+        }
+        assert_eq!(local(None), "/");
+    }
 }
