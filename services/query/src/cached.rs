@@ -13,8 +13,8 @@
 //! between the listing and its reading sends the scan back to list again.
 //!
 //! A table whose decoded rows would take the cache past its budget is dropped from it and
-//! read from its files as before (with partition pruning), so the cache never holds more
-//! than it was given.
+//! read from its files as before (with partition pruning) until the service restarts, so
+//! the cache never holds more than it was given.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -47,6 +47,9 @@ pub struct FileCache {
 struct Files {
     entries: HashMap<PathBuf, Decoded>,
     bytes: usize,
+    /// Tables (their directories) that outgrew the budget: read from their files until
+    /// the service restarts, rather than decoded again and dropped on every scan.
+    too_big: std::collections::HashSet<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +155,9 @@ impl Source {
         }
         let mut batches: Vec<Option<RecordBatch>> = {
             let mut files = self.cache.files.lock().expect("never poisoned");
+            if files.too_big.contains(&self.dir) {
+                return Ok(Read::TooBig);
+            }
             // Forget this table's files that are no longer live.
             let keep: std::collections::HashSet<&PathBuf> = live.iter().collect();
             let gone: Vec<PathBuf> =
@@ -184,6 +190,7 @@ impl Source {
                 tracing::info!(table = %self.table, budget = self.cache.budget, "the table no longer fits the cache: read from its files");
                 let own: Vec<PathBuf> = files.entries.keys().filter(|p| p.starts_with(&self.dir)).cloned().collect();
                 files.forget(own);
+                files.too_big.insert(self.dir.clone());
                 return Ok(Read::TooBig);
             }
             files.bytes = files.bytes - old + entry.bytes;

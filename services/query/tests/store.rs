@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::{event, rows, write_lake, TRUST};
 use safelake_lake::compact::{compact_partition, CompactionPolicy};
 use safelake_lake::{Lake, Partition};
@@ -28,11 +30,18 @@ async fn sql_never_counts_a_compacted_event_twice() {
             }
 
             let trust = Trust::parse(TRUST).unwrap();
-            let engine = Engine::open_with(dir.path(), &trust, None, FileCache::new(cache)).await.unwrap();
+            let files = FileCache::new(cache);
+            let engine = Engine::open_with(dir.path(), &trust, None, Arc::clone(&files)).await.unwrap();
             let count = format!(
                 "SELECT count(*), count(DISTINCT id) FROM {table} WHERE school_id = 'sch01' AND month = '2025-10'"
             );
             assert_eq!(rows(&engine, &count).await, vec![vec!["10", "10"]], "{what}");
+            // The small tables are held in memory when they fit, and never past the budget.
+            let held = files.bytes();
+            assert!(held <= cache, "{what}: {held} bytes held");
+            if table == "incident_events" && cache > 1 {
+                assert!(held > 0, "{what}: the incidents were not held in memory");
+            }
 
             // A file committed while the engine runs is read by its next query.
             write_small_file(&lake, family, &partition, 2);
