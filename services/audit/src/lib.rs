@@ -187,6 +187,11 @@ impl AuditTrail {
     }
 }
 
+/// An entry's `millis`: how long since the request started.
+pub fn millis_since(started: std::time::Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
 /// A request's record for the case it never finishes: a client that hangs up, or psql's
 /// Ctrl-C, drops the request's future before it records its outcome, and the trail must
 /// still hold every request. Dropped without [`Unfinished::finished`], it records its
@@ -213,7 +218,7 @@ impl Unfinished {
 impl Drop for Unfinished {
     fn drop(&mut self) {
         let Some(mut entry) = self.entry.take() else { return };
-        entry.millis = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        entry.millis = millis_since(self.started);
         let trail = self.trail.clone();
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {

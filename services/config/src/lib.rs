@@ -329,10 +329,11 @@ fn address(key: &str, text: &str) -> Result<SocketAddr> {
 /// `SAFELAKE_NATS_URL` → `nats.url`; `SAFELAKE_LAKE` → `lake`; None for a variable that
 /// names no setting.
 fn key_of(variable: &str) -> Option<String> {
-    if OTHERS.contains(&variable.to_ascii_uppercase().as_str()) {
+    let variable = variable.to_ascii_uppercase();
+    if OTHERS.contains(&variable.as_str()) {
         return None;
     }
-    let name = variable.to_ascii_uppercase().strip_prefix(ENV_PREFIX)?.to_ascii_lowercase();
+    let name = variable.strip_prefix(ENV_PREFIX)?.to_ascii_lowercase();
     if TOP_LEVEL.contains(&name.as_str()) {
         return Some(name);
     }

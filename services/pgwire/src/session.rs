@@ -32,7 +32,7 @@ use datafusion_postgres::pgwire::types::format::FormatOptions;
 use datafusion_postgres::{DfSessionService, Parser, QueryHook};
 use futures::Sink;
 use safelake_access::Principal;
-use safelake_audit::{Entry, Kind as AuditKind, Unfinished};
+use safelake_audit::{millis_since, Entry, Kind as AuditKind, Unfinished};
 use safelake_query::adhoc::{Answer, Failure, Limit};
 
 use crate::statement::{classify, Kind};
@@ -193,7 +193,7 @@ pub async fn record(
 ) -> anyhow::Result<()> {
     let mut entry = entry(client, who, kind, what, detail, status, message);
     entry.rows = rows;
-    entry.millis = millis(started);
+    entry.millis = millis_since(started);
     shared.audit.record(entry).await
 }
 
@@ -222,10 +222,6 @@ fn entry(
         message,
         millis: 0,
     }
-}
-
-fn millis(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 #[async_trait]

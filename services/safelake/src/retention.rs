@@ -96,6 +96,6 @@ fn entry(who: &str, months: u32, expired: &Expired, started: Instant) -> Entry {
         rows: Some(expired.rows),
         status: 200,
         message: None,
-        millis: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        millis: safelake_audit::millis_since(started),
     }
 }

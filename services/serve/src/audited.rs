@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use safelake_access::{Principal, Scope};
-use safelake_audit::{Entry, Kind, Unfinished};
+use safelake_audit::{millis_since, Entry, Kind, Unfinished};
 
 use crate::error::Error;
 use crate::state::AppState;
@@ -105,7 +105,7 @@ pub async fn record(State(state): State<Arc<AppState>>, request: Request, next: 
         rows: audited.rows,
         status: response.status().as_u16(),
         message: response.extensions().get::<Message>().map(|m| m.0.clone()),
-        millis: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        millis: millis_since(started),
         ..asked
     };
     match state.audit.record(entry).await {
