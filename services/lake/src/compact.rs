@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use arrow::record_batch::RecordBatch;
+use chrono::{Days, Months, NaiveDate};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::metadata::KeyValue;
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -26,11 +27,33 @@ pub struct CompactionPolicy {
     pub min_files: usize,
     /// Merge at most this many bytes at once, to bound memory.
     pub max_input_bytes: u64,
+    /// Days after its month ends that a month partition is settled (late events have
+    /// come): from then on two small files are enough to merge, so that a past month
+    /// reads as one file, and its per-file rollups are the month's own (distinct users
+    /// included: see `rollup::blocked_categories_monthly_schema`).
+    pub settled_after_days: u32,
 }
 
 impl Default for CompactionPolicy {
     fn default() -> Self {
-        CompactionPolicy { small_file_bytes: 64 << 20, min_files: 8, max_input_bytes: 256 << 20 }
+        CompactionPolicy { small_file_bytes: 64 << 20, min_files: 8, max_input_bytes: 256 << 20, settled_after_days: 7 }
+    }
+}
+
+impl CompactionPolicy {
+    /// How many small files make the partition `dir` worth compacting on `today`.
+    fn min_files_in(&self, dir: &Path, today: NaiveDate) -> usize {
+        let month = dir.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix("month="));
+        let first = month.and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok());
+        let settled = first
+            .and_then(|f| f.checked_add_months(Months::new(1)))
+            .and_then(|end| end.checked_add_days(Days::new(self.settled_after_days.into())))
+            .is_some_and(|settled| settled <= today);
+        if settled {
+            2
+        } else {
+            self.min_files.max(2)
+        }
     }
 }
 
@@ -68,8 +91,8 @@ pub fn compact_lake(lake: &Lake, policy: CompactionPolicy) -> Result<Vec<Compact
     Ok(done)
 }
 
-/// Compacts one partition directory if it has enough small files and no other compactor
-/// holds it.
+/// Compacts one partition directory if it has enough small files (two, once its month
+/// has settled) and no other compactor holds it.
 pub fn compact_partition(dir: &Path, policy: CompactionPolicy) -> Result<Option<Compacted>> {
     let lock = File::create(dir.join(".compaction.lock"))?;
     if lock.try_lock().is_err() {
@@ -85,7 +108,7 @@ pub fn compact_partition(dir: &Path, policy: CompactionPolicy) -> Result<Option<
             inputs.push(path);
         }
     }
-    if inputs.len() < policy.min_files.max(2) {
+    if inputs.len() < policy.min_files_in(dir, chrono::Utc::now().date_naive()) {
         return Ok(None);
     }
     let mut batches: Vec<RecordBatch> = Vec::new();

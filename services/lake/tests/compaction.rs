@@ -134,3 +134,25 @@ fn temporaries_are_never_read() {
     assert_eq!(read_ids(&dir).len(), 10);
     assert_eq!(safelake_lake::commit::remove_stale_temporaries(&dir).unwrap(), 1, "pid 123 is not ours and not alive");
 }
+
+#[test]
+fn a_settled_month_is_merged_into_one_file_and_the_current_one_waits_for_more() {
+    let lake_dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(lake_dir.path());
+    let this_month = chrono::Utc::now().format("%Y-%m").to_string();
+    let past = lake.dir(&Partition::events(Family::Filter, "sch01", "2025-10"));
+    let current = lake.dir(&Partition::events(Family::Filter, "sch01", &this_month));
+    small_files(&past, 2, 10);
+    small_files(&current, 2, 10);
+    let policy = CompactionPolicy::default();
+    assert_eq!(policy.min_files, 8);
+
+    // Two files of a month long past are merged; two of this month are left for now.
+    let merged = compact_partition(&past, policy).unwrap().expect("the settled month is compacted");
+    assert_eq!((merged.inputs, merged.rows), (2, 20));
+    assert_eq!(Lake::live_files(&past).unwrap(), vec![merged.output]);
+    assert!(compact_partition(&current, policy).unwrap().is_none());
+    assert_eq!(Lake::live_files(&current).unwrap().len(), 2);
+    // A single file has nothing to merge with, settled or not.
+    assert!(compact_partition(&past, policy).unwrap().is_none());
+}
