@@ -12,16 +12,17 @@
 //!   [`crate::commit::write_event_file`]), so a live raw file always has one;
 //! - any twin can be thrown away and derived again ([`repair`], [`rebuild`]).
 //!
-//! Four rollups so far, all of `filter_events`: `blocked_daily`, web filter blocks per
+//! Five rollups so far, all of `filter_events`: `blocked_daily`, web filter blocks per
 //! day, user, category and verdict; `blocked_monthly`, the same per user, category and
 //! verdict over the file's month (a sixth of the daily rows: reports over whole months
-//! read it); `high_risk_daily`, the blocked attempts in the high-risk categories per day
+//! read it); `blocked_categories_monthly`, one row per category of the file's month with
+//! its distinct users (a ten-thousandth); `high_risk_daily`, the blocked attempts in the high-risk categories per day
 //! and user (a thirtieth); `filter_changes`, the filter's governance events as they are.
 //! Add another by giving it a [`Rollup`], a derive function and its SQL definition in
 //! `queries/rollups/`. The daily aggregate is computed once per raw file and the others
 //! are derived from it ([`Inputs`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -100,6 +101,14 @@ pub const ROLLUPS: &[Rollup] = &[
         measure: Some("requests"),
         schema: blocked_monthly_schema,
         derive: blocked_monthly,
+    },
+    Rollup {
+        table: "blocked_categories_monthly",
+        source: "filter_events",
+        reads: &["type", "occurred_at", "user_ref", "user_group", "category", "verdict"],
+        measure: None,
+        schema: blocked_categories_monthly_schema,
+        derive: blocked_categories_monthly,
     },
     Rollup {
         table: "high_risk_daily",
@@ -287,6 +296,52 @@ fn blocked_monthly(inputs: &Inputs) -> Result<RecordBatch> {
         Arc::new(rows.iter().map(|(_, n)| *n).collect::<Int64Array>()),
     ];
     Ok(RecordBatch::try_new(blocked_monthly_schema(), columns)?)
+}
+
+/// `blocked_categories_monthly`: one row per category of the filter's blocked events in
+/// the file (whose partition is one month): the requests blocked, those flagged, and the
+/// distinct users behind either. Distinct users do not add up across files, so the row
+/// is the partition's answer only when it is the category's one row in the partition
+/// (one file, as after compaction); a report counts the others again from
+/// `blocked_monthly` (see queries/blocked_categories.sql).
+pub fn blocked_categories_monthly_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    Arc::clone(SCHEMA.get_or_init(|| {
+        Arc::new(Schema::new(vec![
+            Field::new("category", DataType::Utf8, true),
+            Field::new("blocked", DataType::Int64, false),
+            Field::new("flagged", DataType::Int64, false),
+            Field::new("users", DataType::Int64, false),
+        ]))
+    }))
+}
+
+fn blocked_categories_monthly(inputs: &Inputs) -> Result<RecordBatch> {
+    let daily = inputs.blocked_daily()?;
+    let text = |name: &str| daily.column_by_name(name).expect("a blocked_daily column").as_string::<i32>();
+    let (user, category, verdict) = (text("user_ref"), text("category"), text("verdict"));
+    let requests = daily.column_by_name("requests").expect("a blocked_daily column").as_primitive::<Int64Type>();
+    // Per category: blocked, flagged, and the users seen (a null user_ref, which the
+    // contract does not allow, would count as one user, as a GROUP BY counts it).
+    let mut counts: HashMap<Option<&str>, (i64, i64, HashSet<Option<&str>>)> = HashMap::new();
+    for i in 0..daily.num_rows() {
+        let (blocked, flagged, users) = counts.entry(text_at(category, i)).or_default();
+        match text_at(verdict, i) {
+            Some("blocked") => *blocked += requests.value(i),
+            Some("flagged") => *flagged += requests.value(i),
+            _ => {}
+        }
+        users.insert(text_at(user, i));
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by_key(|(category, _)| *category);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(rows.iter().map(|(c, _)| *c).collect::<Vec<_>>())),
+        Arc::new(rows.iter().map(|(_, (b, _, _))| *b).collect::<Int64Array>()),
+        Arc::new(rows.iter().map(|(_, (_, f, _))| *f).collect::<Int64Array>()),
+        Arc::new(rows.iter().map(|(_, (_, _, u))| u.len() as i64).collect::<Int64Array>()),
+    ];
+    Ok(RecordBatch::try_new(blocked_categories_monthly_schema(), columns)?)
 }
 
 /// `high_risk_daily`: the blocked (not flagged) requests in the high-risk categories (the

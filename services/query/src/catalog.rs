@@ -28,21 +28,50 @@ pub const VIEWS: &[(&str, &str)] = &[
     ("unblock_requests", include_str!("../../../queries/views/unblock_requests.sql")),
     ("alerts", include_str!("../../../queries/views/alerts.sql")),
     ("high_risk_blocked", include_str!("../../../queries/views/high_risk_blocked.sql")),
+    ("blocked_by_category", include_str!("../../../queries/views/blocked_by_category.sql")),
 ];
 
-/// The SQL definition of each rollup over the raw tables, which its files must equal.
-pub const ROLLUP_DEFINITIONS: &[(&str, &str)] = &[
-    ("blocked_daily", include_str!("../../../queries/rollups/blocked_daily.sql")),
-    ("blocked_monthly", include_str!("../../../queries/rollups/blocked_monthly.sql")),
-    ("high_risk_daily", include_str!("../../../queries/rollups/high_risk_daily.sql")),
-    ("filter_changes", include_str!("../../../queries/rollups/filter_changes.sql")),
+/// The SQL definition of each rollup over the raw tables, and the table or view that
+/// reads the rollup as reports do, whose rows must equal it.
+pub const ROLLUP_DEFINITIONS: &[RollupDefinition] = &[
+    RollupDefinition::of("blocked_daily", include_str!("../../../queries/rollups/blocked_daily.sql")),
+    RollupDefinition::of("blocked_monthly", include_str!("../../../queries/rollups/blocked_monthly.sql")),
+    RollupDefinition {
+        rollup: "blocked_categories_monthly",
+        sql: include_str!("../../../queries/rollups/blocked_categories_monthly.sql"),
+        read_as: "blocked_by_category",
+    },
+    RollupDefinition::of("high_risk_daily", include_str!("../../../queries/rollups/high_risk_daily.sql")),
+    RollupDefinition::of("filter_changes", include_str!("../../../queries/rollups/filter_changes.sql")),
 ];
+
+pub struct RollupDefinition {
+    pub rollup: &'static str,
+    /// Its definition over the raw tables (`queries/rollups/`).
+    pub sql: &'static str,
+    /// What reports read it through: the rollup itself, or a view that combines its
+    /// files' rows where they do not simply add up.
+    pub read_as: &'static str,
+}
+
+impl RollupDefinition {
+    const fn of(rollup: &'static str, sql: &'static str) -> RollupDefinition {
+        RollupDefinition { rollup, sql, read_as: rollup }
+    }
+}
 
 /// The tables small enough to hold in memory ([`crate::cached`]): every family but the
-/// web filter's, the filter's governance events and its high-risk blocks (a few
-/// thousandths of its rows).
-pub const CACHED: &[&str] =
-    &["incident_events", "monitor_events", "agreement_events", "roster_events", "filter_changes", "high_risk_daily"];
+/// web filter's, the filter's governance events, its high-risk blocks (a few
+/// thousandths of its rows) and its blocks per category (a ten-thousandth).
+pub const CACHED: &[&str] = &[
+    "incident_events",
+    "monitor_events",
+    "agreement_events",
+    "roster_events",
+    "filter_changes",
+    "high_risk_daily",
+    "blocked_categories_monthly",
+];
 
 /// Registers every table and view of the lake at `lake` in `ctx`, the small tables read
 /// through `cache`.

@@ -32,11 +32,13 @@ impl Comparison {
 /// Compares every rollup with its definition over the same lake.
 pub async fn check(ctx: &SessionContext) -> Result<Vec<Comparison>> {
     let mut comparisons = Vec::new();
-    for (name, definition) in ROLLUP_DEFINITIONS {
-        let rollup = ROLLUPS.iter().find(|r| r.table == *name).context("a definition names a rollup")?;
+    for definition in ROLLUP_DEFINITIONS {
+        let name = definition.rollup;
+        let rollup = ROLLUPS.iter().find(|r| r.table == name).context("a definition names a rollup")?;
         let schema = (rollup.schema)();
-        let defined = ctx.sql(definition).await.with_context(|| format!("planning queries/rollups/{name}.sql"))?;
-        let derived = ctx.table(*name).await?;
+        let defined =
+            ctx.sql(definition.sql).await.with_context(|| format!("planning queries/rollups/{name}.sql"))?;
+        let derived = ctx.table(definition.read_as).await?;
         // A key may sit in several files (a late batch), so counts are summed per key.
         let derived = match rollup.measure {
             Some(measure) => {

@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{event, open, report, table};
+use common::{event, open, report, table, write_lake};
+use safelake_lake::Lake;
 use safelake_query::reports::Params;
 use serde_json::{json, Value};
 
@@ -242,6 +243,11 @@ async fn filtering_governance_counts_decisions_and_risk_assessed_changes_per_mon
 /// The physical plan of a report with the window [from, to) bound (UTC midnights, as
 /// microseconds).
 async fn plan(engine: &safelake_query::Engine, name: &str, from: i64, to: i64) -> String {
+    plan_of(engine, name, from, to, false).await
+}
+
+/// The plan, or with `analyze` the plan run, with each operator's metrics.
+async fn plan_of(engine: &safelake_query::Engine, name: &str, from: i64, to: i64, analyze: bool) -> String {
     use datafusion::common::metadata::ScalarAndMetadata;
     use datafusion::common::{ParamValues, ScalarValue};
     let at = |micros: i64| ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()));
@@ -257,7 +263,7 @@ async fn plan(engine: &safelake_query::Engine, name: &str, from: i64, to: i64) -
     .collect();
     let sql = safelake_query::reports::find(name).unwrap().sql;
     let frame = engine.context().sql(sql).await.unwrap().with_param_values(ParamValues::Map(values)).unwrap();
-    let batches = frame.explain(false, false).unwrap().collect().await.unwrap();
+    let batches = frame.explain(false, analyze).unwrap().collect().await.unwrap();
     datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string()
 }
 
@@ -280,7 +286,8 @@ fn opened(plan: &str, table: &str) -> Vec<String> {
 #[tokio::test]
 async fn filter_reports_open_only_the_months_of_their_window() {
     let (_dir, engine) = open(filter_log()).await;
-    // Whole months: October and November from the monthly rollup, nothing from the daily.
+    // Whole months: October and November from the monthly rollups (the per-user one only
+    // where a month is in several files), nothing from the daily.
     let whole = plan(&engine, "blocked_categories", OCT_1, DEC_1).await;
     assert_eq!(
         opened(&whole, "blocked_monthly"),
@@ -301,4 +308,42 @@ async fn filter_reports_open_only_the_months_of_their_window() {
     let high_risk = plan(&engine, "high_risk_users", OCT_1, DEC_1).await;
     assert!(opened(&high_risk, "high_risk_daily").is_empty(), "{high_risk}");
     assert!(high_risk.contains("DataSourceExec: partitions="), "{high_risk}");
+}
+
+/// How many files of `table` a run of the report over [from, to) read: those its scan
+/// started on and did not prune by their partition (by a join's filter found as it ran).
+async fn files_read(engine: &safelake_query::Engine, name: &str, from: i64, to: i64, table: &str) -> usize {
+    let analyzed = plan_of(engine, name, from, to, true).await;
+    let scan = analyzed
+        .lines()
+        .find(|line| line.contains("DataSourceExec") && line.contains(&format!("/{table}/")))
+        .unwrap_or_else(|| panic!("no scan of {table}: {analyzed}"));
+    let Some(metric) = scan.split("files_ranges_pruned_statistics=").nth(1) else {
+        // A scan that never started (its join had nothing to look for) reports no pruning.
+        assert!(scan.contains("files_opened=0,"), "{scan}");
+        return 0;
+    };
+    let matched = metric.split(" matched").next().unwrap().rsplit(' ').next().unwrap();
+    matched.parse().unwrap_or_else(|_| panic!("files matched in {metric}"))
+}
+
+#[tokio::test]
+async fn distinct_users_of_a_month_in_one_file_come_from_its_rollup_row() {
+    let (dir, engine) = open(filter_log()).await;
+    // Every month is one file: blocked_by_category needs no per-user rows.
+    assert_eq!(files_read(&engine, "blocked_categories", OCT_1, DEC_1, "blocked_monthly").await, 0);
+
+    // Late events make sch01's November two files: its users are counted again from the
+    // per-user rows of that partition alone. Weapons there: P2 (flagged in the first file,
+    // blocked in the second) and P1: two users, where adding the files' counts gives three
+    // and the larger one gives one.
+    let late = vec![
+        web(20, "sch01", P2, "2025-11-20T10:00:00Z", "weapons", "blocked"),
+        web(21, "sch01", P1, "2025-11-21T10:00:00Z", "weapons", "blocked"),
+    ];
+    write_lake(&Lake::new(dir.path()), late);
+    assert_eq!(files_read(&engine, "blocked_categories", OCT_1, DEC_1, "blocked_monthly").await, 2);
+    let november = report(&engine, "blocked_categories", &window("2025-11-01", "2025-12-01")).await;
+    let weapons: Vec<_> = november.iter().filter(|r| r[3] == "weapons").collect();
+    assert_eq!(weapons, [&["2025-11", "north", "sch01", "weapons", "2", "1", "2"].map(String::from).to_vec()]);
 }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use safelake_generate::Options;
 use safelake_lake::compact::{compact_lake, CompactionPolicy};
@@ -20,23 +20,50 @@ use serde_json::Value;
 use common::{report, write_lake};
 use safelake_query::reports::Params;
 
-/// blocked_categories' (month, school) -> blocked requests, tallied from the events.
-fn tally(events: &[Value]) -> BTreeMap<(String, String), i64> {
-    let mut blocked = BTreeMap::new();
+/// blocked_categories' rows for the days [from, to): (month, school, category) ->
+/// (blocked, flagged, distinct users), tallied from the events.
+fn tally(events: &[Value], from: &str, to: &str) -> BTreeMap<(String, String, String), (i64, i64, i64)> {
+    let mut counts: BTreeMap<(String, String, String), (i64, i64, BTreeSet<String>)> = BTreeMap::new();
     for e in events.iter().filter(|e| e["type"] == "uk.safeguarding.filter.blocked.v1") {
         let (data, at) = (&e["data"], e["data"]["occurred_at"].as_str().unwrap());
-        if data["verdict"] == "blocked" && ("2025-09-01".."2026-09-01").contains(&&at[..10]) {
-            *blocked.entry((at[..7].to_string(), e["schoolid"].as_str().unwrap().to_string())).or_default() += 1;
+        if !(from..to).contains(&&at[..10]) {
+            continue;
         }
+        let key = (at[..7].to_string(), e["schoolid"].as_str().unwrap().to_string(), data["category"].as_str().unwrap().to_string());
+        let (blocked, flagged, users) = counts.entry(key).or_default();
+        *blocked += i64::from(data["verdict"] == "blocked");
+        *flagged += i64::from(data["verdict"] == "flagged");
+        users.insert(data["user_ref"].as_str().unwrap().to_string());
     }
-    blocked
+    counts.into_iter().map(|(k, (b, f, u))| (k, (b, f, u.len() as i64))).collect()
+}
+
+/// The same from the report.
+async fn counted(engine: &Engine, from: &str, to: &str) -> BTreeMap<(String, String, String), (i64, i64, i64)> {
+    let window = Params { from: Some(from.into()), to: Some(to.into()), ..Params::default() };
+    let number = |s: &str| s.parse::<i64>().unwrap();
+    report(engine, "blocked_categories", &window)
+        .await
+        .into_iter()
+        .map(|r| ((r[0].clone(), r[2].clone(), r[3].clone()), (number(&r[4]), number(&r[5]), number(&r[6]))))
+        .collect()
+}
+
+/// Whole months (a year) and a window whose edges cut months, from the report and from
+/// the events.
+async fn blocked_categories_agree(engine: &Engine, events: &[Value]) {
+    for (from, to) in [("2025-09-01", "2026-09-01"), ("2025-10-15", "2026-02-10")] {
+        let expected = tally(events, from, to);
+        assert!(expected.len() > 50 && expected.values().any(|c| c.2 > 1), "a window worth checking");
+        assert_eq!(counted(engine, from, to).await, expected, "blocked_categories from {from} to {to}");
+    }
 }
 
 /// blocked_daily's (rows, missing, extra), once the other rollups are seen to agree.
 async fn agrees(engine: &Engine) -> (usize, usize, usize) {
     let checked = check(engine.context()).await.unwrap();
     let names: Vec<&str> = checked.iter().map(|c| c.rollup).collect();
-    assert_eq!(names, ["blocked_daily", "blocked_monthly", "high_risk_daily", "filter_changes"]);
+    assert_eq!(names, ["blocked_daily", "blocked_monthly", "blocked_categories_monthly", "high_risk_daily", "filter_changes"]);
     for other in &checked[1..] {
         assert!(other.agrees() && other.rows > 10, "{other:?}");
     }
@@ -59,19 +86,15 @@ async fn rollups_hold_exactly_the_raw_events() {
     assert!(rows > 1_000, "a rollup worth checking: {rows} rows");
     assert_eq!((missing, extra), (0, 0));
 
-    // Blocked counts per month and school, from the rollup, against the events.
-    let year = Params { year: Some("2025-26".into()), ..Params::default() };
-    let report = report(&engine, "blocked_categories", &year).await;
-    let mut from_report: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for row in &report {
-        *from_report.entry((row[0].clone(), row[2].clone())).or_default() += row[4].parse::<i64>().unwrap();
-    }
-    assert_eq!(from_report, tally(&events));
+    // The report, each category of a month in three files, against the events.
+    blocked_categories_agree(&engine, &events).await;
 
     // Compaction merges the raw files and their twins go with them.
     let compacted = compact_lake(&lake, CompactionPolicy { min_files: 2, ..CompactionPolicy::default() }).unwrap();
     assert!(compacted.iter().any(|c| c.output.to_string_lossy().contains("filter_events")));
     assert_eq!(agrees(&engine).await, (rows, 0, 0));
+    // ... and each category of a month now in one file.
+    blocked_categories_agree(&engine, &events).await;
     let raw_dir = &lake.partitions("filter_events").unwrap()[0];
     let twins = rollup::twin_dir(&ROLLUPS[0], raw_dir);
     let names = |dir: &std::path::Path| {
