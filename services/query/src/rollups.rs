@@ -36,8 +36,7 @@ pub async fn check(ctx: &SessionContext) -> Result<Vec<Comparison>> {
         let name = definition.rollup;
         let rollup = ROLLUPS.iter().find(|r| r.table == name).context("a definition names a rollup")?;
         let schema = (rollup.schema)();
-        let defined =
-            ctx.sql(definition.sql).await.with_context(|| format!("planning queries/rollups/{name}.sql"))?;
+        let defined = ctx.sql(definition.sql).await.with_context(|| format!("planning queries/rollups/{name}.sql"))?;
         let derived = ctx.table(definition.read_as).await?;
         // A key may sit in several files (a late batch), so counts are summed per key.
         let derived = match rollup.measure {

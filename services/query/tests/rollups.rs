@@ -29,7 +29,11 @@ fn tally(events: &[Value], from: &str, to: &str) -> BTreeMap<(String, String, St
         if !(from..to).contains(&&at[..10]) {
             continue;
         }
-        let key = (at[..7].to_string(), e["schoolid"].as_str().unwrap().to_string(), data["category"].as_str().unwrap().to_string());
+        let key = (
+            at[..7].to_string(),
+            e["schoolid"].as_str().unwrap().to_string(),
+            data["category"].as_str().unwrap().to_string(),
+        );
         let (blocked, flagged, users) = counts.entry(key).or_default();
         *blocked += i64::from(data["verdict"] == "blocked");
         *flagged += i64::from(data["verdict"] == "flagged");
@@ -63,7 +67,10 @@ async fn blocked_categories_agree(engine: &Engine, events: &[Value]) {
 async fn agrees(engine: &Engine) -> (usize, usize, usize) {
     let checked = check(engine.context()).await.unwrap();
     let names: Vec<&str> = checked.iter().map(|c| c.rollup).collect();
-    assert_eq!(names, ["blocked_daily", "blocked_monthly", "blocked_categories_monthly", "high_risk_daily", "filter_changes"]);
+    assert_eq!(
+        names,
+        ["blocked_daily", "blocked_monthly", "blocked_categories_monthly", "high_risk_daily", "filter_changes"]
+    );
     for other in &checked[1..] {
         assert!(other.agrees() && other.rows > 10, "{other:?}");
     }

@@ -210,9 +210,8 @@ async fn render(
     }
     let asked = request(state, who, &scope, &query).map_err(Error::page)?;
     let items = || dashboard.sections.iter().flat_map(|s| s.items.iter());
-    let results = run_all(state, who, items().flat_map(|item| runs(state, item, &asked)), &asked)
-        .await
-        .map_err(Error::page)?;
+    let results =
+        run_all(state, who, items().flat_map(|item| runs(state, item, &asked)), &asked).await.map_err(Error::page)?;
     let mut sections = Vec::new();
     for section in &dashboard.sections {
         let mut shown = Vec::new();
