@@ -316,6 +316,10 @@ pub fn blocked_categories_monthly_schema() -> SchemaRef {
     }))
 }
 
+/// A category's blocked and flagged requests and its users, borrowed from the daily
+/// aggregate.
+type CategoryCounts<'a> = (i64, i64, HashSet<Option<&'a str>>);
+
 fn blocked_categories_monthly(inputs: &Inputs) -> Result<RecordBatch> {
     let daily = inputs.blocked_daily()?;
     let text = |name: &str| daily.column_by_name(name).expect("a blocked_daily column").as_string::<i32>();
@@ -323,7 +327,7 @@ fn blocked_categories_monthly(inputs: &Inputs) -> Result<RecordBatch> {
     let requests = daily.column_by_name("requests").expect("a blocked_daily column").as_primitive::<Int64Type>();
     // Per category: blocked, flagged, and the users seen (a null user_ref, which the
     // contract does not allow, would count as one user, as a GROUP BY counts it).
-    let mut counts: HashMap<Option<&str>, (i64, i64, HashSet<Option<&str>>)> = HashMap::new();
+    let mut counts: HashMap<Option<&str>, CategoryCounts> = HashMap::new();
     for i in 0..daily.num_rows() {
         let (blocked, flagged, users) = counts.entry(text_at(category, i)).or_default();
         match text_at(verdict, i) {
