@@ -20,10 +20,14 @@ use serde_json::Value;
 use common::{report, write_lake};
 use safelake_query::reports::Params;
 
+/// (month, school, category).
+type Key = (String, String, String);
+type Counted = BTreeMap<Key, (i64, i64, i64)>;
+
 /// blocked_categories' rows for the days [from, to): (month, school, category) ->
 /// (blocked, flagged, distinct users), tallied from the events.
-fn tally(events: &[Value], from: &str, to: &str) -> BTreeMap<(String, String, String), (i64, i64, i64)> {
-    let mut counts: BTreeMap<(String, String, String), (i64, i64, BTreeSet<String>)> = BTreeMap::new();
+fn tally(events: &[Value], from: &str, to: &str) -> Counted {
+    let mut counts: BTreeMap<Key, (i64, i64, BTreeSet<String>)> = BTreeMap::new();
     for e in events.iter().filter(|e| e["type"] == "uk.safeguarding.filter.blocked.v1") {
         let (data, at) = (&e["data"], e["data"]["occurred_at"].as_str().unwrap());
         if !(from..to).contains(&&at[..10]) {
@@ -43,7 +47,7 @@ fn tally(events: &[Value], from: &str, to: &str) -> BTreeMap<(String, String, St
 }
 
 /// The same from the report.
-async fn counted(engine: &Engine, from: &str, to: &str) -> BTreeMap<(String, String, String), (i64, i64, i64)> {
+async fn counted(engine: &Engine, from: &str, to: &str) -> Counted {
     let window = Params { from: Some(from.into()), to: Some(to.into()), ..Params::default() };
     let number = |s: &str| s.parse::<i64>().unwrap();
     report(engine, "blocked_categories", &window)
