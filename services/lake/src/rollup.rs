@@ -56,7 +56,7 @@ pub struct Rollup {
     /// The raw columns it reads (all when empty).
     pub reads: &'static [&'static str],
     /// The column that counts raw events, summed when one key sits in several files
-    /// (`None` for a rollup that keeps raw rows).
+    /// (`None` for a rollup that keeps raw rows, or whose rows a view combines).
     pub measure: Option<&'static str>,
     pub schema: fn() -> SchemaRef,
     /// The aggregate of one raw file's rows (no rows when it has none of its events: the
@@ -302,8 +302,8 @@ fn blocked_monthly(inputs: &Inputs) -> Result<RecordBatch> {
 /// the file (whose partition is one month): the requests blocked, those flagged, and the
 /// distinct users behind either. Distinct users do not add up across files, so the row
 /// is the partition's answer only when it is the category's one row in the partition
-/// (one file, as after compaction); a report counts the others again from
-/// `blocked_monthly` (see queries/blocked_categories.sql).
+/// (one file, as after compaction); the view `blocked_by_category` counts the others
+/// again from `blocked_monthly` (queries/views/blocked_by_category.sql).
 pub fn blocked_categories_monthly_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
     Arc::clone(SCHEMA.get_or_init(|| {
