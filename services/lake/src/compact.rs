@@ -43,8 +43,8 @@ impl Default for CompactionPolicy {
 impl CompactionPolicy {
     /// How many small files make the partition `dir` worth compacting on `today`.
     fn min_files_in(&self, dir: &Path, today: NaiveDate) -> usize {
-        let month = dir.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix("month="));
-        let first = month.and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok());
+        let first =
+            crate::layout::month_of(dir).and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok());
         let settled = first
             .and_then(|f| f.checked_add_months(Months::new(1)))
             .and_then(|end| end.checked_add_days(Days::new(self.settled_after_days.into())))

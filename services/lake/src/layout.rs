@@ -155,8 +155,13 @@ fn collect_leaf_dirs(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
             collect_leaf_dirs(&entry.path(), out)?;
         }
     }
-    if !has_subdirs && dir.file_name().is_some_and(|n| n.to_string_lossy().starts_with("month=")) {
+    if !has_subdirs && month_of(dir).is_some() {
         out.push(dir.to_path_buf());
     }
     Ok(())
+}
+
+/// The month (`YYYY-MM`) of a partition directory `.../month=<YYYY-MM>`.
+pub fn month_of(dir: &Path) -> Option<&str> {
+    dir.file_name()?.to_str()?.strip_prefix("month=")
 }

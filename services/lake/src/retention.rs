@@ -63,7 +63,7 @@ pub fn expired(lake: &Lake, policy: &Policy, today: NaiveDate) -> Result<Vec<Exp
     let table_dir = lake.root().join(&policy.table);
     let mut expired = Vec::new();
     for dir in lake.partitions(&policy.table)? {
-        let Some(month) = dir.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_prefix("month=")) else {
+        let Some(month) = crate::layout::month_of(&dir) else {
             continue;
         };
         if month >= keep_from.as_str() {

@@ -16,8 +16,9 @@
 //! day, user, category and verdict; `blocked_monthly`, the same per user, category and
 //! verdict over the file's month (a sixth of the daily rows: reports over whole months
 //! read it); `blocked_categories_monthly`, one row per category of the file's month with
-//! its distinct users (a ten-thousandth); `high_risk_daily`, the blocked attempts in the high-risk categories per day
-//! and user (a thirtieth); `filter_changes`, the filter's governance events as they are.
+//! its distinct users (a ten-thousandth); `high_risk_daily`, the blocked attempts in the
+//! high-risk categories per day and user (a thirtieth); `filter_changes`, the filter's
+//! governance events as they are.
 //! Add another by giving it a [`Rollup`], a derive function and its SQL definition in
 //! `queries/rollups/`. The daily aggregate is computed once per raw file and the others
 //! are derived from it ([`Inputs`]).
@@ -85,11 +86,14 @@ impl<'a> Inputs<'a> {
     }
 }
 
+/// The raw columns of the rollups derived from the daily blocked aggregate.
+const BLOCKS_READ: &[&str] = &["type", "occurred_at", "user_ref", "user_group", "category", "verdict"];
+
 pub const ROLLUPS: &[Rollup] = &[
     Rollup {
         table: "blocked_daily",
         source: "filter_events",
-        reads: &["type", "occurred_at", "user_ref", "user_group", "category", "verdict"],
+        reads: BLOCKS_READ,
         measure: Some("requests"),
         schema: blocked_daily_schema,
         derive: blocked_daily,
@@ -97,7 +101,7 @@ pub const ROLLUPS: &[Rollup] = &[
     Rollup {
         table: "blocked_monthly",
         source: "filter_events",
-        reads: &["type", "occurred_at", "user_ref", "user_group", "category", "verdict"],
+        reads: BLOCKS_READ,
         measure: Some("requests"),
         schema: blocked_monthly_schema,
         derive: blocked_monthly,
@@ -105,7 +109,7 @@ pub const ROLLUPS: &[Rollup] = &[
     Rollup {
         table: "blocked_categories_monthly",
         source: "filter_events",
-        reads: &["type", "occurred_at", "user_ref", "user_group", "category", "verdict"],
+        reads: BLOCKS_READ,
         measure: None,
         schema: blocked_categories_monthly_schema,
         derive: blocked_categories_monthly,
@@ -113,7 +117,7 @@ pub const ROLLUPS: &[Rollup] = &[
     Rollup {
         table: "high_risk_daily",
         source: "filter_events",
-        reads: &["type", "occurred_at", "user_ref", "user_group", "category", "verdict"],
+        reads: BLOCKS_READ,
         measure: Some("requests"),
         schema: high_risk_daily_schema,
         derive: high_risk_daily,
