@@ -11,10 +11,11 @@ use safelake_access::Role;
 use safelake_generate::Options;
 use safelake_ingest::consumer::caught_up;
 use safelake_ingest::{Ingest, IngestOptions};
-use safelake_lake::Lake;
+use safelake_lake::layout::file_name;
+use safelake_lake::{Lake, Partition};
 use safelake_publish::{context, publish, Outgoing};
 use safelake_query::reports::REPORTS;
-use safelake_schemas::Trust;
+use safelake_schemas::{Family, Trust};
 use safelake_tests::lake::{event, write_events, TRUST};
 use safelake_tests::{eventually, NatsServer};
 use serde_json::{json, Value};
@@ -249,4 +250,43 @@ fn same_value(value: &Value, cell: &str) -> Result<(), String> {
     } else {
         Err(format!("JSON {value} but CSV {cell:?}"))
     }
+}
+
+/// A report that cannot be read does not take the page down: its item says why, the other
+/// items are drawn, and the audit trail records which report failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_report_leaves_the_rest_of_the_page() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let lake = Lake::new(dir.path());
+    write_events(&lake, vec![census(1, "sch01", 200), incident(10, "sch01", "2025-10-03T10:00:00Z", "cyberbullying")]);
+    // A file that is not Parquet where the agreements of October are kept: only the
+    // acceptable use agreements table reads it.
+    let agreements = lake.dir(&Partition::events(Family::Agreement, "sch01", "2025-10"));
+    std::fs::create_dir_all(&agreements)?;
+    std::fs::write(agreements.join(file_name(90, 90, false)), b"not a parquet file")?;
+    let service = Service::start(dir.path(), Trust::parse(TRUST)?).await?;
+    let director = service.caller(Role::Director, None);
+
+    let (status, _, page) = director.get("/dashboards/hab/north?year=2025-26").await?;
+    let page = String::from_utf8_lossy(&page);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page.matches("<svg").count(), 5, "the other items are drawn: {page}");
+    assert_eq!(page.matches("<h3>").count(), 9, "every item of the page keeps its place: {page}");
+    assert_eq!(page.matches("could not be produced").count(), 1, "{page}");
+    // In the agreements' section, saying why.
+    let failed = page.find("could not be produced").unwrap();
+    let section = page.find("Acceptable use agreements</h2>").unwrap();
+    let next = page.find("Timeliness and escalation</h2>").unwrap();
+    assert!(section < failed && failed < next, "{page}");
+    assert!(page[failed..next].contains("Corrupt footer"), "the reason is given: {}", &page[failed..next]);
+
+    let (status, _, trail) =
+        director.sql("SELECT status, outcome, message FROM audit_log WHERE kind = 'page'", "").await?;
+    assert_eq!(status, 200);
+    let trail: Value = serde_json::from_slice(&trail)?;
+    let record = &trail["rows"][0];
+    assert_eq!((&record["status"], &record["outcome"]), (&json!(200), &json!("ok")), "{trail}");
+    let message = record["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("reports that failed: agreement_coverage: "), "{message}");
+    service.stop().await
 }

@@ -16,7 +16,7 @@ use safelake_query::reports::{self, Params, Report, EARLIEST, LATEST};
 use safelake_query::suppress::Masked;
 use serde::Serialize;
 
-use crate::audited::Audited;
+use crate::audited::{Audited, Message};
 use crate::catalogue::Item;
 use crate::charts::titles;
 use crate::error::{Error, Result};
@@ -131,6 +131,9 @@ struct Shown {
     /// The chart's figures, for readers who cannot see it.
     figures: Option<Table>,
     downloads: Vec<(String, String)>,
+    /// Why the item could not be drawn, when its report failed: the rest of the page
+    /// still shows, so that one failing query does not hide a board's whole agenda.
+    failed: Option<String>,
 }
 
 /// The period and school a page was asked for, checked.
@@ -210,13 +213,26 @@ async fn render(
     }
     let asked = request(state, who, &scope, &query).map_err(Error::page)?;
     let items = || dashboard.sections.iter().flat_map(|s| s.items.iter());
-    let results =
-        run_all(state, who, items().flat_map(|item| runs(state, item, &asked)), &asked).await.map_err(Error::page)?;
+    let results = run_all(state, who, items().flat_map(|item| runs(state, item, &asked)), &asked).await;
+    // A page with nothing to show is an error, not a page of apologies.
+    if results.values().all(Result::is_err) {
+        if let Some(Err(error)) = results.values().next() {
+            return Err(error.clone().page());
+        }
+    }
     let mut sections = Vec::new();
     for section in &dashboard.sections {
         let mut shown = Vec::new();
         for item in &section.items {
-            shown.push(show(state, item, &asked, &results).map_err(Error::page)?);
+            shown.push(show(state, item, &asked, &results).unwrap_or_else(|error| Shown {
+                title: title_of(state, item),
+                about: None,
+                svg: None,
+                table: None,
+                figures: None,
+                downloads: vec![],
+                failed: Some(error.message),
+            }));
         }
         sections.push(context! {heading => section.heading, about => section.about, items => shown});
     }
@@ -230,8 +246,8 @@ async fn render(
         .map(|s| context! {id => s.id, name => s.name})
         .collect();
     let title = format!("{}: {}", dashboard.title, scope.describe(&state.trust));
-    let rows = results.values().map(|r| r.batch.num_rows()).sum();
-    let withheld = results.values().any(Masked::any).then(|| state.marker());
+    let rows = results.values().flatten().map(|r| r.batch.num_rows()).sum();
+    let withheld = results.values().flatten().any(Masked::any).then(|| state.marker());
     let page = state.templates.render(
         "dashboard.html",
         context! {
@@ -251,7 +267,19 @@ async fn render(
             user => user(who),
         },
     )?;
-    Ok(Audited::new(&page_scope, rows).on(page.into_response()))
+    let mut response = Audited::new(&page_scope, rows).on(page.into_response());
+    // The page answers 200 with the rest of its items; the trail says what was missing.
+    let failed: Vec<_> = results
+        .iter()
+        .filter_map(|((name, before), result)| {
+            let error = result.as_ref().err()?;
+            Some(format!("{name}{}: {}", if *before { " (the period before)" } else { "" }, error.message))
+        })
+        .collect();
+    if !failed.is_empty() {
+        response.extensions_mut().insert(Message(format!("reports that failed: {}", failed.join("; "))));
+    }
+    Ok(response)
 }
 
 /// The report an item shows.
@@ -272,12 +300,21 @@ fn runs(state: &AppState, item: &Item, asked: &Request) -> Vec<Run> {
     runs
 }
 
+/// An item's heading: its own title, or its chart's, or its report's.
+fn title_of(state: &AppState, item: &Item) -> String {
+    let chart = item.chart.as_ref().map(|c| &state.catalogue.charts[c]);
+    let report = report_of(state, item);
+    item.title.clone().or_else(|| chart.and_then(|c| c.title.clone())).unwrap_or_else(|| report.title().to_string())
+}
+
 /// Shows one item from the page's results.
 fn show(state: &AppState, item: &Item, asked: &Request, results: &Results) -> Result<Shown> {
     let chart = item.chart.as_ref().map(|c| &state.catalogue.charts[c]);
     let report = report_of(state, item);
     let report_name = report.name;
-    let now = &results[&(report.name, false)];
+    let title = title_of(state, item);
+    let now = results[&(report.name, false)].as_ref().map_err(Error::clone)?;
+    let then = results.get(&(report.name, true)).map(|then| then.as_ref().map_err(Error::clone)).transpose()?;
     let marker = state.marker();
     let query = &asked.query;
     let csv = ("Table (CSV)".to_string(), format!("/api/reports/{report_name}?{}", join(query, "format=csv")));
@@ -285,9 +322,7 @@ fn show(state: &AppState, item: &Item, asked: &Request, results: &Results) -> Re
         Some(chart) => {
             let name = item.chart.as_deref().expect("a chart item");
             let mut titles = titles(state, chart, &asked.params, now.any());
-            if let Some(title) = &item.title {
-                titles.title = title.clone();
-            }
+            titles.title = title;
             let batches = std::slice::from_ref(&now.batch);
             let svg = safelake_charts::svg(&chart.spec, &titles, batches).map_err(Error::internal)?;
             let svg = svg[svg.find("<svg").unwrap_or(0)..].to_string();
@@ -302,22 +337,24 @@ fn show(state: &AppState, item: &Item, asked: &Request, results: &Results) -> Re
                     ("Chart (PNG)".to_string(), format!("/charts/{name}.png?{query}")),
                     csv,
                 ],
+                failed: None,
             })
         }
         None => {
-            let table = match results.get(&(report.name, true)) {
+            let table = match then {
                 Some(then) if !item.compare.is_empty() => {
                     table::compare(now, then, &item.by, &item.compare, &marker).map_err(Error::internal)?
                 }
                 _ => table::table(now, &item.columns, &marker).map_err(Error::internal)?,
             };
             Ok(Shown {
-                title: item.title.clone().unwrap_or_else(|| report.title().to_string()),
+                title,
                 about: item.about.clone().or_else(|| Some(report.about())),
                 svg: None,
                 table: Some(table),
                 figures: None,
                 downloads: vec![csv],
+                failed: None,
             })
         }
     }
@@ -333,29 +370,26 @@ fn join(query: &str, extra: &str) -> String {
 
 /// A report to run for a page, over the period before (`true`) or the period itself.
 type Run = (&'static Report, bool);
-type Results = HashMap<(&'static str, bool), Masked>;
+type Results = HashMap<(&'static str, bool), Result<Masked>>;
 
 /// Runs the page's reports, each once (a chart and a table of one report share its rows),
 /// all at once: one after another, small queries leave the other cores idle; together
-/// they take little longer than the largest.
-async fn run_all(
-    state: &AppState,
-    who: &Principal,
-    runs: impl Iterator<Item = Run>,
-    asked: &Request,
-) -> Result<Results> {
+/// they take little longer than the largest. A report that fails is kept as its error,
+/// for its items to say so.
+async fn run_all(state: &AppState, who: &Principal, runs: impl Iterator<Item = Run>, asked: &Request) -> Results {
     let mut distinct: Vec<Run> = Vec::new();
     for run in runs {
         if !distinct.iter().any(|(r, b)| r.name == run.0.name && *b == run.1) {
             distinct.push(run);
         }
     }
-    let done = futures::future::try_join_all(distinct.iter().map(|&(report, before)| async move {
+    let done = futures::future::join_all(distinct.iter().map(|&(report, before)| async move {
         let params = if before { asked.before.as_ref().expect("asked for the period before") } else { &asked.params };
-        let result = results::run(state, who, report, params).await?;
-        let result = result.map_batch(|b| with_school_names(b, &state.trust)).map_err(Error::internal)?;
-        Ok::<_, Error>(((report.name, before), result))
+        let result = results::run(state, who, report, params)
+            .await
+            .and_then(|result| result.map_batch(|b| with_school_names(b, &state.trust)).map_err(Error::internal));
+        ((report.name, before), result)
     }))
-    .await?;
-    Ok(done.into_iter().collect())
+    .await;
+    done.into_iter().collect()
 }

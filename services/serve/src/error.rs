@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Error {
     pub status: StatusCode,
     pub message: String,
