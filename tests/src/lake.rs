@@ -88,17 +88,24 @@ pub fn event(n: usize, school: &str, kind: &str, time: &str, data: Value) -> Val
 /// Writes events as the ingest would (validated, one file per family, school and month),
 /// for tests of what reads the lake. Panics on an event the contract refuses.
 pub fn write_events(lake: &Lake, events: Vec<Value>) {
+    write_commit(lake, 1, events);
+}
+
+/// [`write_events`] as a commit of the stream from sequence `first` on: another call with
+/// another `first` adds files beside the ones there.
+pub fn write_commit(lake: &Lake, first: u64, events: Vec<Value>) {
     use safelake_lake::{layout::file_name, write_parquet, FamilyBuilder, Partition};
     let mut builders: BTreeMap<Partition, FamilyBuilder> = BTreeMap::new();
-    for (seq, value) in events.into_iter().enumerate() {
+    for (seq, value) in (first..).zip(events) {
         let event = safelake_schemas::validate_value(value.clone(), None).unwrap_or_else(|r| panic!("{value}: {r}"));
         let family = event.event_type.family;
         let partition = Partition::events(family, &event.school_id, &event.month());
-        builders.entry(partition).or_insert_with(|| FamilyBuilder::new(family)).append(&event, seq as u64 + 1, 0);
+        builders.entry(partition).or_insert_with(|| FamilyBuilder::new(family)).append(&event, seq, 0);
     }
     for (partition, mut builder) in builders {
         let batch = builder.finish(std::time::SystemTime::now().into());
-        write_parquet(&lake.dir(&partition), &file_name(1, 1, false), &[batch], vec![]).expect("writing a test lake");
+        write_parquet(&lake.dir(&partition), &file_name(first, first, false), &[batch], vec![])
+            .expect("writing a test lake");
     }
 }
 

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use safelake_config::Config;
 
 mod bench;
+mod compact;
 mod config;
 mod configured;
 mod generate;
@@ -57,6 +58,8 @@ enum Command {
     Token(token::Args),
     /// Remove what is past its retention period, recording it in the audit trail.
     Retention(retention::Args),
+    /// Merge small files now, as the ingest does every `compact_every_secs`.
+    Compact(compact::Args),
     /// Write the nats-server configuration and keys: each school publishes only its own events.
     NatsKeys(nats_keys::Args),
     /// Check the configuration (safelake.toml and SAFELAKE_* variables), or show it.
@@ -103,6 +106,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => runtime().block_on(serve::run(args, config()?)),
         Command::Rollups(args) => runtime().block_on(rollups::run(args, config()?)),
         Command::Retention(args) => runtime().block_on(retention::run(args, config()?)),
+        Command::Compact(args) => runtime().block_on(compact::run(args, config()?)),
         Command::Bench(args) => runtime().block_on(bench::run(args)),
         Command::Token(args) => token::run(args, config()?),
         Command::NatsKeys(args) => nats_keys::run(args, config()?),
