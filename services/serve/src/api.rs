@@ -61,14 +61,17 @@ pub async fn report(
     Ok(Audited::new(&scope_of(&params), result.batch.num_rows()).on(response))
 }
 
-/// Alive and able to read the lake.
-/// `/readyz`: 200 `{"ready": true, "problems": []}` when the service can answer and
-/// audit (the lake readable and writable) and every other part in this process is ready
-/// (the ingest, under `safelake up`); otherwise 503 with each problem in words.
+/// `/readyz`: 200 `{"ready": true, "problems": []}` when the service can answer
+/// promptly (its small tables read into memory) and audit (the lake readable and
+/// writable) and every other part in this process is ready (the ingest, under `safelake
+/// up`); otherwise 503 with each problem in words.
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let state = Arc::clone(&state);
     let problems = tokio::task::spawn_blocking(move || {
         let mut problems = Vec::new();
+        if !state.warmed.load(std::sync::atomic::Ordering::Acquire) {
+            problems.push("reading the lake's small tables into memory; pages would be slow until then".to_string());
+        }
         if let Err(e) = std::fs::read_dir(&state.lake) {
             problems.push(format!("the lake at {} is not readable: {e}", state.lake.display()));
         } else {
@@ -94,6 +97,7 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     (status, Json(serde_json::json!({"ready": problems.is_empty(), "problems": problems}))).into_response()
 }
 
+/// `/healthz`: alive and able to read the lake.
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match std::fs::read_dir(&state.lake) {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),

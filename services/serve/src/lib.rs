@@ -164,6 +164,7 @@ impl Server {
             if let Err(error) = warming.engine.warm().await {
                 tracing::warn!("reading the small tables into memory: {error:#}");
             }
+            warming.warmed.store(true, std::sync::atomic::Ordering::Release);
         });
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -40,6 +41,10 @@ pub struct AppState {
     pub threshold: i64,
     /// What else `/readyz` asks.
     pub probes: Vec<crate::Probe>,
+    /// The small tables have been read into memory (or the attempt failed, and said why
+    /// in the log). Until then `/readyz` answers 503, so that a load balancer sends no
+    /// page to a service that would take seconds over it.
+    pub warmed: AtomicBool,
 }
 
 impl AppState {
@@ -75,6 +80,7 @@ impl AppState {
             audit,
             threshold: options.threshold,
             probes: options.probes.clone(),
+            warmed: AtomicBool::new(false),
         })
     }
 

@@ -135,20 +135,22 @@ pub async fn run(args: Args) -> Result<()> {
     let dashboard = if args.no_dashboard {
         None
     } else {
-        // The engine above is gone; a fresh server opens its own, so the first request
-        // is cold for DataFusion's caches (the OS file cache is warm from the reports).
+        // The engine above is gone; a fresh server opens its own and reads its small
+        // tables while /readyz says it is not ready (the OS file cache is warm from the
+        // reports): the time to ready, then the first request, then the rest.
         let reset = reset_peak();
         let measured = dashboard(&args, &trust, &path, &hub).await;
         let peak = peak_rss_mib();
         overall_peak = overall_peak.max(peak);
         match measured {
-            Ok((cold, mut timed)) => {
+            Ok((ready, first, mut timed)) => {
                 timed.peak_mib = reset.then_some(peak);
                 let peak = timed.peak_mib.map_or("-".to_string(), |p| format!("{p:.0}"));
                 let (median, min) = (timed.median(), timed.min());
                 println!("| GET {path} | hub | {} bytes | {median:.3} | {min:.3} | {peak} |", timed.rows);
-                println!("| (its first request, cold) | hub | | {:.3} | | |", cold.as_secs_f64());
-                Some(Ok((cold, timed)))
+                println!("| (start to ready: small tables read) | | | {:.3} | | |", ready.as_secs_f64());
+                println!("| (its first request once ready) | hub | | {:.3} | | |", first.as_secs_f64());
+                Some(Ok((ready, first, timed)))
             }
             // The reports' figures stand on their own: say why, and keep them.
             Err(error) => {
@@ -173,9 +175,10 @@ pub async fn run(args: Args) -> Result<()> {
             "peak_mib": overall_peak,
         });
         match &dashboard {
-            Some(Ok((cold, timed))) => {
+            Some(Ok((ready, first, timed))) => {
                 out["dashboard"] = timed_json(&path, "hub", timed);
-                out["dashboard"]["cold_s"] = json!(cold.as_secs_f64());
+                out["dashboard"]["ready_s"] = json!(ready.as_secs_f64());
+                out["dashboard"]["first_s"] = json!(first.as_secs_f64());
             }
             Some(Err(error)) => out["dashboard"] = json!({ "name": path, "error": error }),
             None => {}
@@ -187,9 +190,9 @@ pub async fn run(args: Args) -> Result<()> {
 }
 
 /// Starts the query service in this process and times the HAB dashboard over HTTP, as
-/// a member of that hub sees it (suppression included): the first request, then `runs`
-/// more.
-async fn dashboard(args: &Args, trust: &Trust, path: &str, hub: &str) -> Result<(Duration, Timed)> {
+/// a member of that hub sees it (suppression included): the wait until `/readyz` answers
+/// 200, the first request, then `runs` more.
+async fn dashboard(args: &Args, trust: &Trust, path: &str, hub: &str) -> Result<(Duration, Duration, Timed)> {
     let shutdown = CancellationToken::new();
     let mut options = ServeOptions::new("127.0.0.1:0".parse()?, args.lake.clone(), trust.clone());
     let tokens = tempfile::tempdir()?;
@@ -199,8 +202,18 @@ async fn dashboard(args: &Args, trust: &Trust, path: &str, hub: &str) -> Result<
     let (_, token) = Tokens::new(&options.tokens).create(member, trust)?;
     let server = Server::start(options, shutdown.clone()).await?;
     let started = Instant::now();
+    let mut waited = get(server.addr, "/readyz", &token).await;
+    while let Err(error) = waited {
+        if started.elapsed() > Duration::from_secs(600) {
+            return Err(error.context("the service was not ready after 10 minutes"));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited = get(server.addr, "/readyz", &token).await;
+    }
+    let ready = started.elapsed();
+    let started = Instant::now();
     let (_, bytes) = get(server.addr, path, &token).await?;
-    let cold = started.elapsed();
+    let first = started.elapsed();
     let mut timed = Timed { runs: Vec::new(), rows: bytes, peak_mib: None };
     for _ in 0..args.runs {
         let started = Instant::now();
@@ -210,7 +223,7 @@ async fn dashboard(args: &Args, trust: &Trust, path: &str, hub: &str) -> Result<
     }
     shutdown.cancel();
     server.wait().await?;
-    Ok((cold, timed))
+    Ok((ready, first, timed))
 }
 
 /// One HTTP/1.1 GET, read to the end; an error unless the status is 200. Returns the
