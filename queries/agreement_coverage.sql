@@ -36,10 +36,15 @@ WITH signatures AS (
 -- A withdrawal names the signer, not the child: it ends every signature of theirs for
 -- that year and agreement made before it.
 withdrawals AS (
-    SELECT school_id, academic_year, CAST(agreement_type AS VARCHAR) AS agreement_type, signer_ref,
-           max(withdrawn_at) AS withdrawn_at
-    FROM agreement_events
-    WHERE type = 'uk.safeguarding.agreement.withdrawn.v1'
+    SELECT w.school_id, w.academic_year, CAST(w.agreement_type AS VARCHAR) AS agreement_type, w.signer_ref,
+           max(w.withdrawn_at) AS withdrawn_at
+    FROM agreement_events w
+    JOIN schools s ON s.school_id = w.school_id
+    WHERE w.type = 'uk.safeguarding.agreement.withdrawn.v1'
+      AND CAST(substr(w.academic_year, 1, 4) || '-09-01' AS DATE) >= CAST($from AS DATE)
+      AND CAST(substr(w.academic_year, 1, 4) || '-09-01' AS DATE) < CAST($to AS DATE)
+      AND ($school = '' OR w.school_id = $school)
+      AND ($hub = '' OR s.hub_id = $hub)
     GROUP BY 1, 2, 3, 4
 ),
 current_signers AS (
