@@ -6,6 +6,9 @@
 //! need the files the ingest would have written: the same validation, the same columns,
 //! the same atomic commits, and stream sequences that increase as the stream's would.
 //!
+//! A month that outgrows one file is merged at the end, as the ingest's compactor would
+//! once the month has settled.
+//!
 //! The generator is one sequential stream, so it runs on its own thread; validation (the
 //! costly part: JSON Schema and personal-data checks) runs on a pool; one thread puts the
 //! validated chunks back in order and appends them to one builder per partition, and one
@@ -21,6 +24,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use chrono::{Datelike, TimeDelta, Utc};
 use safelake_generate::Options;
+use safelake_lake::compact::{compact_lake, CompactionPolicy};
 use safelake_lake::layout::file_name;
 use safelake_lake::{content_hash, write_parquet, FamilyBuilder, Lake, Partition};
 use safelake_schemas::events::CloudEvent;
@@ -113,6 +117,16 @@ pub fn run(args: Args) -> Result<()> {
     bar.finish_and_clear();
 
     let elapsed = started.elapsed().as_secs_f64();
+    // The lake as the ingest's compactor leaves it once months have settled: a month
+    // that outgrew one file while it was written is merged, as it would be in service.
+    let compacting = Instant::now();
+    let merged = compact_lake(&lake, CompactionPolicy::default())?;
+    println!(
+        "compacted: {} files into {} in {:.1} s",
+        merged.iter().map(|c| c.inputs).sum::<usize>(),
+        merged.len(),
+        compacting.elapsed().as_secs_f64()
+    );
     let bytes = super::dir_size(lake.root())?;
     println!("trust: {}", trust_path.display());
     println!("lake: {} ({files} files, {:.2} GB)", lake.root().display(), bytes as f64 / 1e9);
