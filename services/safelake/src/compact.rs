@@ -27,10 +27,6 @@ pub async fn run(args: Args, config: Config) -> Result<ExitCode> {
     let done = tokio::task::spawn_blocking(move || compact_lake(&lake, CompactionPolicy::default())).await??;
     let inputs: usize = done.iter().map(|c| c.inputs).sum();
     let rows: usize = done.iter().map(|c| c.rows).sum();
-    println!(
-        "merged {inputs} files into {} ({rows} rows) in {:.1} s",
-        done.len(),
-        started.elapsed().as_secs_f64()
-    );
+    println!("merged {inputs} files into {} ({rows} rows) in {:.1} s", done.len(), started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }

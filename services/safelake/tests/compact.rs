@@ -30,11 +30,8 @@ fn a_settled_month_in_two_files_becomes_one_and_the_current_month_waits() {
     let before = sorted(rows(&lake, "filter_events").unwrap());
     assert_eq!(before.len(), 4);
 
-    let out = Command::new(env!("CARGO_BIN_EXE_safelake"))
-        .args(["compact", "--lake"])
-        .arg(lake.root())
-        .output()
-        .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_safelake")).args(["compact", "--lake"]).arg(lake.root()).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.starts_with("merged 2 files into 1 (2 rows)"), "{stdout}");
