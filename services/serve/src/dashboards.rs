@@ -269,13 +269,14 @@ async fn render(
     )?;
     let mut response = Audited::new(&page_scope, rows).on(page.into_response());
     // The page answers 200 with the rest of its items; the trail says what was missing.
-    let failed: Vec<_> = results
+    let mut failed: Vec<_> = results
         .iter()
         .filter_map(|((name, before), result)| {
             let error = result.as_ref().err()?;
             Some(format!("{name}{}: {}", if *before { " (the period before)" } else { "" }, error.message))
         })
         .collect();
+    failed.sort();
     if !failed.is_empty() {
         response.extensions_mut().insert(Message(format!("reports that failed: {}", failed.join("; "))));
     }
