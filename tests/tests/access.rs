@@ -347,3 +347,72 @@ async fn the_audit_trail_holds_exactly_what_was_asked() -> Result<()> {
     assert_eq!(status, 403);
     service.stop().await
 }
+
+/// A person signs in once at /login: the browser keeps a session id, never the token;
+/// signing out ends the session on the server (a copied cookie stops working), and
+/// revoking the token ends every session it opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_holds_a_session_not_the_token_and_signing_out_ends_it() -> Result<()> {
+    let dir = lake();
+    let service = Service::start(dir.path(), Trust::parse(TRUST)?).await?;
+    let (_, token) = service.token(Role::Hab, Some("north"));
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let (client, base, token) = (&http, &service.base, &token);
+    let sign_in = || async {
+        let response = client
+            .post(format!("{base}/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={token}&next=%2Fdashboards%2Fhab%2Fnorth"))
+            .send()
+            .await?;
+        assert_eq!(response.status(), 303);
+        assert_eq!(response.headers()["location"], "/dashboards/hab/north");
+        let cookie = response.headers()["set-cookie"].to_str()?.to_string();
+        anyhow::Ok(cookie)
+    };
+    let get = |cookie: String| async move {
+        let response = client.get(format!("{base}/api/reports")).header("cookie", cookie).send().await?;
+        let status = response.status().as_u16();
+        anyhow::Ok((status, response.text().await?))
+    };
+
+    let set = sign_in().await?;
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Max-Age=43200"] {
+        assert!(set.contains(attribute), "{attribute} in {set}");
+    }
+    let session = set.split(';').next().unwrap().to_string();
+    let (name, id) = session.split_once('=').unwrap();
+    assert_eq!(name, "safelake_session");
+    let secret = token.rsplit('_').next().unwrap();
+    assert!(!id.contains(secret) && !token.contains(id), "the cookie holds no part of the token: {id}");
+    assert_eq!(get(session.clone()).await?.0, 200);
+
+    let out = client.post(format!("{base}/logout")).header("cookie", session.clone()).send().await?;
+    assert_eq!((out.status().as_u16(), out.headers()["location"].to_str()?), (303, "/login"));
+    let (status, body) = get(session.clone()).await?;
+    assert_eq!(status, 401, "a copy of the cookie kept from before signing out lets nobody in");
+    assert!(body.contains("sign-in has ended"), "{body}");
+
+    let again = sign_in().await?.split(';').next().unwrap().to_string();
+    assert_ne!(again, session, "each sign-in has a new id");
+    assert_eq!(get(again.clone()).await?.0, 200);
+    let record = service.tokens().list()?.into_iter().find(|t| t.name == "hab north").unwrap();
+    service.tokens().revoke(&record.id)?;
+    assert_eq!(get(again).await?.0, 401, "revoking the token ends its sessions");
+
+    // The trail says who signed in and out.
+    let director = service.caller(Role::Director, None);
+    let (status, _, trail) =
+        director.sql("SELECT who, what, status FROM audit_log WHERE kind = 'sign-in' ORDER BY at", "").await?;
+    assert_eq!(status, 200, "{}", message(&trail));
+    let trail: Value = serde_json::from_slice(&trail)?;
+    assert_eq!(
+        trail["rows"],
+        json!([
+            {"who": "hab north", "what": "sign in", "status": 303},
+            {"who": "hab north", "what": "sign out", "status": 303},
+            {"who": "hab north", "what": "sign in", "status": 303},
+        ])
+    );
+    service.stop().await
+}

@@ -1,7 +1,8 @@
 //! Who is asking. Every route but `/healthz`, the sign-in page and its stylesheet needs a
 //! token: programs send `Authorization: Bearer <token>`; people sign in once on
-//! `/login`, which keeps the same token in a secure, http-only, same-site cookie. An
-//! address that keeps sending bad tokens is made to wait ([`safelake_access::Throttle`]).
+//! `/login`, which opens a session ([`safelake_access::Sessions`]) whose id, not the
+//! token, the browser keeps in a secure, http-only, same-site cookie. An address that
+//! keeps sending bad tokens is made to wait ([`safelake_access::Throttle`]).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -19,10 +20,10 @@ use serde::Deserialize;
 use crate::error::Error;
 use crate::state::AppState;
 
-pub const COOKIE: &str = "safelake_token";
+pub const COOKIE: &str = "safelake_session";
 
 /// How long a sign-in lasts in a browser.
-const SIGN_IN_HOURS: i64 = 12;
+pub const SIGN_IN: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
 
 /// The caller's address, when the server was started with connection info.
 pub fn address(request_extensions: &axum::http::Extensions) -> IpAddr {
@@ -57,6 +58,29 @@ fn throttled(wait: std::time::Duration) -> Response {
     response
 }
 
+/// Who a request says it is from.
+enum Caller {
+    Known(Principal),
+    /// A bearer token that is not one of ours, or no longer active.
+    BadToken,
+    /// A session cookie of a sign-in that has ended: signed out, past its time, its token
+    /// revoked, or the service restarted.
+    Ended,
+    Nobody,
+}
+
+/// The bearer token if there is one (programs), else the browser's session.
+fn caller(state: &AppState, headers: &HeaderMap) -> anyhow::Result<Caller> {
+    if let Some(token) = bearer(headers) {
+        return Ok(state.tokens.verify(&token)?.map_or(Caller::BadToken, Caller::Known));
+    }
+    let Some(session) = from_cookie(headers) else { return Ok(Caller::Nobody) };
+    match state.sessions.get(&session) {
+        Some(principal) if state.tokens.active(&principal.token_id)? => Ok(Caller::Known(principal)),
+        _ => Ok(Caller::Ended),
+    }
+}
+
 /// Lets a request through with its [`Principal`] (in the request's extensions for the
 /// handler, and in the response's for the audit trail), or answers 401: a redirect to
 /// the sign-in page for a browser asking for a page, JSON for everything else.
@@ -65,21 +89,22 @@ pub async fn require(State(state): State<Arc<AppState>>, mut request: Request, n
     if let Some(wait) = state.throttle.wait(address) {
         return throttled(wait);
     }
-    let token = bearer(request.headers()).or_else(|| from_cookie(request.headers()));
-    let refusal = match token.as_deref().map(|t| state.tokens.verify(t)) {
-        Some(Ok(Some(principal))) => {
+    let refusal = match caller(&state, request.headers()) {
+        Ok(Caller::Known(principal)) => {
             state.throttle.succeeded(address);
             request.extensions_mut().insert(principal.clone());
             let mut response = next.run(request).await;
             response.extensions_mut().insert(principal);
             return response;
         }
-        Some(Err(error)) => return Error::internal(error.context("checking the token")).into_response(),
-        Some(Ok(None)) => {
+        Err(error) => return Error::internal(error.context("checking the token")).into_response(),
+        Ok(Caller::BadToken) => {
             state.throttle.failed(address);
             "the token is not valid: unknown, revoked or expired; ask the director for a new one"
         }
-        None => "sign in: send the header `Authorization: Bearer <token>`, or sign in at /login",
+        // Not a guess at a token: a session id is never typed, so no throttle.
+        Ok(Caller::Ended) => "your sign-in has ended (signed out, expired or revoked); sign in again at /login",
+        Ok(Caller::Nobody) => "sign in: send the header `Authorization: Bearer <token>`, or sign in at /login",
     };
     let wants_page = request.method() == Method::GET
         && (request.uri().path() == "/" || request.uri().path().starts_with("/dashboards/"));
@@ -128,7 +153,7 @@ pub struct SignIn {
     next: Option<String>,
 }
 
-/// Checks the token typed into the form and keeps it in a cookie.
+/// Checks the token typed into the form and opens a session, whose id the browser keeps.
 pub async fn sign_in(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let address = address(request.extensions());
     if let Some(wait) = state.throttle.wait(address) {
@@ -141,12 +166,14 @@ pub async fn sign_in(State(state): State<Arc<AppState>>, request: Request) -> Re
     match state.tokens.verify(&token) {
         Ok(Some(principal)) => {
             state.throttle.succeeded(address);
-            let cookie = Cookie::build((COOKIE, token.trim().to_string()))
+            let session = state.sessions.open(principal.clone());
+            let lifetime = i64::try_from(state.sessions.lifetime().as_secs()).unwrap_or(i64::MAX);
+            let cookie = Cookie::build((COOKIE, session))
                 .http_only(true)
                 .secure(true)
                 .same_site(SameSite::Strict)
                 .path("/")
-                .max_age(cookie::time::Duration::hours(SIGN_IN_HOURS))
+                .max_age(cookie::time::Duration::seconds(lifetime))
                 .build();
             let mut response = Redirect::to(&next).into_response();
             if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
@@ -164,14 +191,22 @@ pub async fn sign_in(State(state): State<Arc<AppState>>, request: Request) -> Re
     }
 }
 
-/// Forgets the browser's sign-in.
-pub async fn sign_out() -> Response {
+/// Ends the browser's session on the server, and has the browser forget it.
+pub async fn sign_out(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let session = from_cookie(&headers);
+    let who = session.as_deref().and_then(|id| state.sessions.get(id));
+    if let Some(id) = &session {
+        state.sessions.close(id);
+    }
     let mut cookie =
         Cookie::build((COOKIE, "")).http_only(true).secure(true).same_site(SameSite::Strict).path("/").build();
     cookie.make_removal();
     let mut response = Redirect::to("/login").into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
         response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    if let Some(principal) = who {
+        response.extensions_mut().insert(principal);
     }
     response
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use datafusion::arrow::datatypes::FieldRef;
-use safelake_access::{Throttle, Tokens};
+use safelake_access::{Sessions, Throttle, Tokens};
 use safelake_audit::AuditTrail;
 use safelake_query::adhoc::AdHoc;
 use safelake_query::reports::REPORTS;
@@ -36,6 +36,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub tokens: Arc<Tokens>,
     pub throttle: Arc<Throttle>,
+    /// The browsers signed in at `/login`.
+    pub sessions: Sessions,
     pub audit: AuditTrail,
     /// The smallest count hab members and trustees see; smaller ones are withheld.
     pub threshold: i64,
@@ -77,6 +79,7 @@ impl AppState {
             metrics: Metrics::new(),
             tokens,
             throttle,
+            sessions: Sessions::new(crate::auth::SIGN_IN),
             audit,
             threshold: options.threshold,
             probes: options.probes.clone(),
