@@ -1,9 +1,10 @@
 //! Retention: a table's data is kept for a period, then removed a whole partition (one
 //! school's month) at a time, once every event in it is older than the period. Whole
-//! partitions, because the lake's files are immutable: removing a directory is atomic
-//! enough (a reader that listed it a moment before sees a missing file and lists again)
-//! and leaves nothing half-kept. A raw partition goes first and its rollup twins after
-//! it, so a twin is never read without its raw file (an orphan twin is hidden anyway).
+//! partitions, because the lake's files are immutable. A partition leaves the table in
+//! one step, renamed into `<lake>/.removing/` (where no reader looks), and is deleted
+//! from there: a crash midway never leaves part of a month readable, and the next run
+//! finishes the deletion. A raw partition goes first and its rollup twins after it, so a
+//! twin is never read without its raw file (an orphan twin is hidden anyway).
 
 use std::path::{Path, PathBuf};
 
@@ -77,24 +78,50 @@ pub fn expired(lake: &Lake, policy: &Policy, today: NaiveDate) -> Result<Vec<Exp
     Ok(expired)
 }
 
+/// Where partitions wait to be deleted once they have left their table.
+const REMOVING: &str = ".removing";
+
 /// Removes an expired partition, its rollup twins after it.
 pub fn remove(lake: &Lake, expired: &Expired) -> Result<()> {
     let dir = lake.root().join(&expired.table).join(&expired.partition);
     let twins: Vec<PathBuf> =
         crate::rollup::of_dir(&dir).into_iter().map(|r| crate::rollup::twin_dir(r, &dir)).collect();
-    remove_dir(&dir)?;
-    for twin in twins {
-        remove_dir(&twin)?;
+    let removing = lake.root().join(REMOVING);
+    std::fs::create_dir_all(&removing).with_context(|| format!("creating {}", removing.display()))?;
+    for dir in std::iter::once(&dir).chain(&twins) {
+        take_out(lake, dir, &removing)?;
+    }
+    finish_removals(lake)
+}
+
+/// Renames `dir` into `removing` under a name of its own (its path in the lake), so that
+/// it leaves its table at once.
+fn take_out(lake: &Lake, dir: &Path, removing: &Path) -> Result<()> {
+    let relative = dir.strip_prefix(lake.root()).unwrap_or(dir).to_string_lossy().replace('/', "~");
+    match std::fs::rename(dir, removing.join(relative)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("moving {} out of its table", dir.display())),
+    }
+    if let Some(parent) = dir.parent() {
+        crate::commit::sync_dir(parent)?;
     }
     Ok(())
 }
 
-fn remove_dir(dir: &Path) -> Result<()> {
-    match std::fs::remove_dir_all(dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("removing {}", dir.display())),
+/// Deletes what has left its table, this run's and any a crash left behind.
+pub fn finish_removals(lake: &Lake) -> Result<()> {
+    let removing = lake.root().join(REMOVING);
+    let entries = match std::fs::read_dir(&removing) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("listing {}", removing.display())),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        std::fs::remove_dir_all(&path).with_context(|| format!("removing {}", path.display()))?;
     }
+    Ok(())
 }
 
 /// The live files of a partition, their rows (from the footers) and bytes.

@@ -60,6 +60,8 @@ pub async fn run(args: Args, mut config: Config) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    // What a run that crashed had taken out of its tables but not yet deleted.
+    retention::finish_removals(&lake)?;
     let (audit, writer) = AuditTrail::start(lake.root());
     let who = format!("safelake retention ({})", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
     let mut removed = 0;

@@ -1,6 +1,6 @@
 //! `safelake retention apply` on a hand-made lake: whole months past a table's period go
 //! (with their rollup twins), the rest stays, tables without a period are untouched, and
-//! each removal is in the audit trail.
+//! each removal is in the audit trail; what a crashed run left half-removed is finished.
 
 use std::process::Command;
 
@@ -58,8 +58,15 @@ fn expired_months_are_removed_with_their_twins_and_recorded() {
     );
     assert!(lake_dir.join("filter_events/school_id=sch01").join(&old_month).exists(), "a dry run removes nothing");
 
+    // A partition an earlier run had taken out of its table when it crashed.
+    let leftover = lake_dir.join(".removing/filter_events~school_id=sch09~month=2020-01");
+    std::fs::create_dir_all(&leftover).unwrap();
+    std::fs::write(leftover.join("1-1.parquet"), b"taken out, not yet deleted").unwrap();
+
     let applied = safelake(&["--config", config, "retention", "apply"]);
     assert!(applied.contains("2 partitions removed"), "{applied}");
+    let waiting: Vec<_> = std::fs::read_dir(lake_dir.join(".removing")).unwrap().collect();
+    assert!(waiting.is_empty(), "nothing is left waiting to be deleted: {waiting:?}");
     let kept: Vec<String> =
         rows(&lake, "filter_events").unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(kept, ["ev-4"], "only this month's block is left");
