@@ -88,28 +88,33 @@ pub fn remove(lake: &Lake, expired: &Expired) -> Result<()> {
         crate::rollup::of_dir(&dir).into_iter().map(|r| crate::rollup::twin_dir(r, &dir)).collect();
     let removing = lake.root().join(REMOVING);
     std::fs::create_dir_all(&removing).with_context(|| format!("creating {}", removing.display()))?;
+    let mut taken = Vec::new();
     for dir in std::iter::once(&dir).chain(&twins) {
-        take_out(lake, dir, &removing)?;
+        taken.extend(take_out(lake, dir, &removing)?);
     }
-    finish_removals(lake)
+    for path in taken {
+        std::fs::remove_dir_all(&path).with_context(|| format!("removing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Renames `dir` into `removing` under a name of its own (its path in the lake), so that
-/// it leaves its table at once.
-fn take_out(lake: &Lake, dir: &Path, removing: &Path) -> Result<()> {
+/// it leaves its table at once. Returns where it went (nothing when it was already gone).
+fn take_out(lake: &Lake, dir: &Path, removing: &Path) -> Result<Option<PathBuf>> {
     let relative = dir.strip_prefix(lake.root()).unwrap_or(dir).to_string_lossy().replace('/', "~");
-    match std::fs::rename(dir, removing.join(relative)) {
+    let to = removing.join(relative);
+    match std::fs::rename(dir, &to) {
         Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("moving {} out of its table", dir.display())),
     }
     if let Some(parent) = dir.parent() {
         crate::commit::sync_dir(parent)?;
     }
-    Ok(())
+    Ok(Some(to))
 }
 
-/// Deletes what has left its table, this run's and any a crash left behind.
+/// Deletes what a run that stopped midway had taken out of its tables but not yet deleted.
 pub fn finish_removals(lake: &Lake) -> Result<()> {
     let removing = lake.root().join(REMOVING);
     let entries = match std::fs::read_dir(&removing) {

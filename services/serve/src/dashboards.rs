@@ -136,6 +136,13 @@ struct Shown {
     failed: Option<String>,
 }
 
+impl Shown {
+    /// An item in its place, saying why it could not be drawn.
+    fn failed(title: String, why: String) -> Shown {
+        Shown { title, about: None, svg: None, table: None, figures: None, downloads: vec![], failed: Some(why) }
+    }
+}
+
 /// The period and school a page was asked for, checked.
 struct Request {
     params: Params,
@@ -224,15 +231,9 @@ async fn render(
     for section in &dashboard.sections {
         let mut shown = Vec::new();
         for item in &section.items {
-            shown.push(show(state, item, &asked, &results).unwrap_or_else(|error| Shown {
-                title: title_of(state, item),
-                about: None,
-                svg: None,
-                table: None,
-                figures: None,
-                downloads: vec![],
-                failed: Some(error.message),
-            }));
+            shown.push(
+                show(state, item, &asked, &results).unwrap_or_else(|e| Shown::failed(title_of(state, item), e.message)),
+            );
         }
         sections.push(context! {heading => section.heading, about => section.about, items => shown});
     }
