@@ -1,7 +1,10 @@
 -- incident_trends: pupil incidents per month (of occurred_at, UTC), school and category,
 -- with the pupils on roll at the month's end and the rate per 1,000 of them.
+-- Governance roles read incident_categories (across a hub) and school_summary (a school's
+-- total) instead: a hub's cells set against its schools' would give small ones back.
 -- title: Incident trends by category
 -- params: from, to, school, hub
+-- governance: incident_categories, school_summary
 -- counts: incidents
 -- derived: rate_per_1000 = incidents
 -- complements: month, school_id; school_id, category

@@ -4,11 +4,13 @@
 -- with at least `min` (default 3) incidents, high-risk blocked attempts (as in
 -- high_risk_summary), unblock requests made and the share decided, filter rule changes
 -- made and the share risk-assessed, monitoring alerts raised and the share reviewed.
--- Every school in scope has a row; a share with nothing to share is NULL.
+-- Every school in scope has a row; a share with nothing to share is NULL. A hub's schools
+-- add up to its totals (incident_categories shows them), hence the complements.
 -- title: Schools side by side
 -- params: from, to, school, hub, min
 -- counts: incidents, repeat_pupils, high_risk_attempts, unblock_requests, rule_changes, alerts
 -- derived: rate_per_1000 = incidents; pct_requests_decided = unblock_requests; pct_rule_changes_risk_assessed = rule_changes; pct_alerts_reviewed = alerts
+-- complements: hub_id
 WITH scope AS (
     SELECT hub_id, school_id FROM schools
     WHERE ($school = '' OR school_id = $school) AND ($hub = '' OR hub_id = $hub)

@@ -14,6 +14,7 @@
 pub mod arrow;
 pub mod contract;
 pub mod events;
+pub mod ids;
 pub mod input;
 mod messages;
 mod personal_data;
@@ -21,5 +22,6 @@ pub mod trust;
 pub mod validate;
 
 pub use contract::{Contract, EventType, Family, FAMILIES};
-pub use trust::{School, Trust};
+pub use ids::{HubId, SchoolId};
+pub use trust::{Hub, School, Trust};
 pub use validate::{validate, validate_value, Rejection, ValidEvent};

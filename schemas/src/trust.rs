@@ -7,6 +7,8 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{HubId, SchoolId};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trust {
@@ -27,7 +29,7 @@ pub struct TrustInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Hub {
-    pub id: String,
+    pub id: HubId,
     pub name: String,
 }
 
@@ -35,9 +37,9 @@ pub struct Hub {
 #[serde(deny_unknown_fields)]
 pub struct School {
     /// The school token of subjects and `schoolid`: lowercase letters and digits.
-    pub id: String,
+    pub id: SchoolId,
     pub name: String,
-    pub hub: String,
+    pub hub: HubId,
     pub phase: Phase,
     /// The school's unique reference number (public, not personal data).
     pub urn: String,
@@ -69,7 +71,8 @@ impl Trust {
         toml::to_string_pretty(self).expect("a trust serialises")
     }
 
-    /// Ids are unique, school ids are valid subject tokens, and every school's hub exists.
+    /// Ids are unique and every school's hub exists (the ids themselves were checked
+    /// as they were read).
     pub fn check(&self) -> Result<()> {
         let hubs: BTreeSet<&str> = self.hubs.iter().map(|h| h.id.as_str()).collect();
         if hubs.len() != self.hubs.len() {
@@ -77,9 +80,6 @@ impl Trust {
         }
         let mut seen = BTreeSet::new();
         for school in &self.schools {
-            if school.id.is_empty() || !school.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
-                bail!("school id {:?}: use lowercase letters and digits only (it is the subject token)", school.id);
-            }
             if !seen.insert(school.id.as_str()) {
                 bail!("school id {:?} appears twice", school.id);
             }
@@ -92,6 +92,10 @@ impl Trust {
 
     pub fn school(&self, id: &str) -> Option<&School> {
         self.schools.iter().find(|s| s.id == id)
+    }
+
+    pub fn hub(&self, id: &str) -> Option<&Hub> {
+        self.hubs.iter().find(|h| h.id == id)
     }
 }
 
@@ -117,6 +121,8 @@ mod tests {
         "#;
         let error = format!("{:#}", Trust::parse(text).unwrap_err());
         assert!(error.contains("names hub \"south\""), "{error}");
+        let bad_id = format!("{:#}", Trust::parse(&text.replace("\"sch01\"", "\"Sch 1\"")).unwrap_err());
+        assert!(bad_id.contains("lowercase letters and digits"), "{bad_id}");
         let ok = text.replace("\"south\"", "\"north\"");
         let trust = Trust::parse(&ok).unwrap();
         assert_eq!(Trust::parse(&trust.to_toml()).unwrap(), trust);

@@ -68,16 +68,36 @@ async function visit(path) {
     await page.waitForSelector("#result table, #result .error");
     consoleRows = await page.locator("#result table tbody tr").count();
   }
+  // Tables that do not fit their container, with every "figures behind this chart"
+  // opened, as the reader sees them on screen and as they print.
+  const overflowing = async () =>
+    page.evaluate(() => {
+      for (const d of document.querySelectorAll("details")) d.open = true;
+      const out = [];
+      for (const table of document.querySelectorAll("table")) {
+        const box = table.parentElement;
+        const room = box.closest("main") || document.body;
+        const cut = box.scrollWidth > box.clientWidth + 1 || table.getBoundingClientRect().right > room.getBoundingClientRect().right + 1;
+        if (cut) out.push(table.closest("figure")?.querySelector("h3")?.textContent ?? "a table");
+      }
+      return out;
+    });
+  const overflow_screen = await overflowing();
   const seen = await page.evaluate(async () => {
-    // A chart is there when its SVG has drawn marks and takes up room on the page.
+    // A chart is there when its SVG has drawn marks and takes up room on the page; it
+    // shows figures when its figures table has a number that is not withheld.
     const charts = [...document.querySelectorAll("figure .chart svg")].map((svg) => {
       const box = svg.getBoundingClientRect();
+      const figure = svg.closest("figure");
+      const numbers = [...figure.querySelectorAll("details.figures td.num")].map((td) => td.textContent.trim());
       return {
         label: svg.closest(".chart").getAttribute("aria-label"),
         width: Math.round(box.width),
         height: Math.round(box.height),
         marks: svg.querySelectorAll("rect, path, polyline, line, circle").length,
         texts: svg.querySelectorAll("text").length,
+        empty: svg.textContent.includes("No figures to show"),
+        shown: numbers.filter((n) => /^[0-9]/.test(n) && Number(n.replace(/,/g, "")) > 0).length,
       };
     });
     const images = [...document.images].map((img) => ({ src: img.src, drawn: img.complete && img.naturalWidth > 0 }));
@@ -100,8 +120,11 @@ async function visit(path) {
   const file = join(shots, path.replace(/^\/+/, "").replace(/[^a-z0-9]+/gi, "_") || "index") + ".png";
   await page.screenshot({ path: file, fullPage: true });
   await page.emulateMedia({ media: "print" });
+  // A4 less its margins, at 96 px to the inch: 180 mm is 680 px.
+  await page.setViewportSize({ width: 680, height: 900 });
+  const overflow_print = await overflowing();
   const printed = file.replace(/\.png$/, ".print.png");
   await page.screenshot({ path: printed, fullPage: true });
   await page.close();
-  return { path, status: response?.status() ?? 0, console_rows: consoleRows, failed, errors, hosts: [...hosts], screenshot: file, print_screenshot: printed, ...seen };
+  return { path, status: response?.status() ?? 0, console_rows: consoleRows, failed, errors, hosts: [...hosts], screenshot: file, print_screenshot: printed, overflow_screen, overflow_print, ...seen };
 }

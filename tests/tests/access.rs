@@ -48,6 +48,10 @@ impl Callers {
 
 /// The reports whose rows are single pupils, users or incidents, listed by hand.
 const PUPIL_LEVEL: [&str; 3] = ["repeat_pupils", "high_risk_users", "open_incidents"];
+/// The reports finer than governance sees figures (a hub's cells split by school).
+const FINER: [&str; 1] = ["incident_trends"];
+/// The reports across a hub or the trust, which cannot be narrowed to one school.
+const HUB_LEVEL: [&str; 1] = ["incident_categories"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_against_every_endpoint_gets_exactly_its_due() -> Result<()> {
@@ -58,12 +62,18 @@ async fn every_role_against_every_endpoint_gets_exactly_its_due() -> Result<()> 
     // Expected statuses for director, dsl (sch01), hab (north), trustee, anonymous.
     let mut cases: Vec<(String, [u16; 5])> = vec![
         ("/api/reports".into(), [200, 200, 200, 200, 401]),
-        ("/api/reports/incident_trends?school=sch01".into(), [200, 200, 200, 200, 401]),
-        ("/api/reports/incident_trends?school=sch02".into(), [200, 403, 403, 200, 401]),
-        ("/api/reports/incident_trends?hub=south".into(), [200, 403, 403, 200, 401]),
+        ("/api/reports/school_summary?school=sch01".into(), [200, 200, 200, 200, 401]),
+        ("/api/reports/school_summary?school=sch02".into(), [200, 403, 403, 200, 401]),
+        ("/api/reports/school_summary?hub=south".into(), [200, 403, 403, 200, 401]),
         // A dsl of a north school asking for north is held to its school: narrower, allowed.
-        ("/api/reports/incident_trends?hub=north".into(), [200, 200, 200, 200, 401]),
-        ("/charts/incident_trends.svg".into(), [200, 200, 200, 200, 401]),
+        ("/api/reports/school_summary?hub=north".into(), [200, 200, 200, 200, 401]),
+        // Incidents by school, month and category are finer than governance sees them.
+        ("/api/reports/incident_trends?school=sch01".into(), [200, 200, 403, 403, 401]),
+        ("/charts/incident_trends.svg".into(), [200, 200, 403, 403, 401]),
+        // Across a hub: not for a caller held to one school.
+        ("/api/reports/incident_categories?hub=north".into(), [200, 403, 200, 200, 401]),
+        ("/api/reports/incident_categories?hub=south".into(), [200, 403, 403, 200, 401]),
+        ("/charts/incident_categories.svg".into(), [200, 403, 200, 200, 401]),
         ("/charts/incident_rates.png?school=sch02".into(), [200, 403, 403, 200, 401]),
         ("/".into(), [200, 200, 200, 200, 303]),
         ("/dashboards/hab/north".into(), [200, 403, 200, 200, 303]),
@@ -75,8 +85,13 @@ async fn every_role_against_every_endpoint_gets_exactly_its_due() -> Result<()> 
         ("/healthz".into(), [200, 200, 200, 200, 200]),
     ];
     for report in REPORTS {
-        let expected =
-            if PUPIL_LEVEL.contains(&report.name) { [200, 200, 403, 403, 401] } else { [200, 200, 200, 200, 401] };
+        let expected = if PUPIL_LEVEL.contains(&report.name) || FINER.contains(&report.name) {
+            [200, 200, 403, 403, 401]
+        } else if HUB_LEVEL.contains(&report.name) {
+            [200, 403, 200, 200, 401]
+        } else {
+            [200, 200, 200, 200, 401]
+        };
         cases.push((format!("/api/reports/{}", report.name), expected));
     }
     for (path, expected) in &cases {
@@ -103,8 +118,11 @@ async fn every_role_against_every_endpoint_gets_exactly_its_due() -> Result<()> 
                 (status, _, body) => panic!("{}: {status} {}", report.name, message(&body)),
             };
             for row in answer["rows"].as_array().unwrap() {
-                let school = row["school_id"].as_str().unwrap_or_default().to_string();
-                assert!(allowed.contains(&school), "{}: a row of {school}: {row}", report.name);
+                // A row of a school, or across a hub (the caller's own: both are in north).
+                match row["school_id"].as_str() {
+                    Some(school) => assert!(allowed.contains(school), "{}: a row of {school}: {row}", report.name),
+                    None => assert_eq!(row["hub_id"], "north", "{}: {row}", report.name),
+                }
             }
         }
     }
@@ -158,27 +176,32 @@ async fn small_numbers_never_reach_hab_members_or_trustees() -> Result<()> {
     assert_eq!(figures, [3, 7]);
 
     for caller in [&callers.hab, &callers.trustee] {
-        // 3 is withheld with its rate; 7 too, or October's total (10, in school_summary)
-        // minus 7 would give the 3 back.
-        let trends = caller.json(&format!("/api/reports/incident_trends?{query}")).await?;
-        let rows = trends["rows"].as_array().unwrap();
+        // Across the north hub (sch01 alone): 3 is withheld; 7 too, or October's total
+        // (10, in school_summary) minus 7 would give the 3 back.
+        let hub = "year=2025-26&hub=north";
+        let categories = caller.json(&format!("/api/reports/incident_categories?{hub}")).await?;
+        let rows = categories["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 2, "{categories}");
         for row in rows {
             assert_eq!(row["incidents"], Value::Null, "{row}");
-            assert_eq!(row["rate_per_1000"], Value::Null, "{row}");
-            assert_eq!(row["suppressed"], json!(["incidents", "rate_per_1000"]), "{row}");
+            assert_eq!(row["suppressed"], json!(["incidents"]), "{row}");
         }
         let summary = caller.json(&format!("/api/reports/school_summary?{query}")).await?;
         assert_eq!(summary["rows"][0]["incidents"], 10, "a total of 10 is shown");
         // One repeat pupil at sch01 (pupil 1, three incidents): withheld.
         assert_eq!(summary["rows"][0]["repeat_pupils"], Value::Null);
+        // The split by school is refused, and says what to read instead.
+        caller.refused(&format!("/api/reports/incident_trends?{query}"), 403, "incident_categories").await?;
 
-        let (status, _, csv) = caller.get(&format!("/api/reports/incident_trends?{query}&format=csv")).await?;
+        let (status, _, csv) = caller.get(&format!("/api/reports/incident_categories?{hub}&format=csv")).await?;
         assert_eq!(status, 200);
         let csv = csv_rows(&csv);
-        assert_eq!(csv[1][4..], ["<5", "200", "<5"], "{csv:?}");
-        assert_eq!(csv[2][4..], ["<5", "200", "<5"], "{csv:?}");
+        assert_eq!(csv[0], ["term", "hub_id", "category", "incidents"], "{csv:?}");
+        assert_eq!(csv[1][3..], ["<5"], "{csv:?}");
+        assert_eq!(csv[2][3..], ["<5"], "{csv:?}");
 
-        let (status, _, parquet) = caller.get(&format!("/api/reports/incident_trends?{query}&format=parquet")).await?;
+        let (status, _, parquet) =
+            caller.get(&format!("/api/reports/incident_categories?{hub}&format=parquet")).await?;
         assert_eq!(status, 200);
         let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(parquet)?.build()?;
         for batch in reader {
@@ -187,8 +210,10 @@ async fn small_numbers_never_reach_hab_members_or_trustees() -> Result<()> {
         }
 
         // No whole number from 1 to 4 in any report this role reads, trust-wide or not.
-        for report in REPORTS.iter().filter(|r| !PUPIL_LEVEL.contains(&r.name)) {
-            for scope in ["", "&school=sch01"] {
+        for report in REPORTS.iter().filter(|r| !PUPIL_LEVEL.contains(&r.name) && !FINER.contains(&r.name)) {
+            let scopes: &[&str] =
+                if HUB_LEVEL.contains(&report.name) { &["", "&hub=north"] } else { &["", "&school=sch01"] };
+            for scope in scopes {
                 let answer = caller.json(&format!("/api/reports/{}?year=2025-26{scope}", report.name)).await?;
                 for (column, n) in integers(&answer) {
                     assert!(!(1..=4).contains(&n), "{}{scope}: {column} = {n}", report.name);
@@ -196,19 +221,11 @@ async fn small_numbers_never_reach_hab_members_or_trustees() -> Result<()> {
             }
         }
 
-        // Windows a day apart, or two thresholds, would give back by subtraction what
-        // each of them withholds: whole months only, the policy's threshold only.
-        caller.refused("/api/reports/school_summary?from=2025-10-01&to=2025-10-31", 400, "whole months").await?;
-        caller.refused("/api/reports/incident_trends?from=2025-10-02&to=2025-11-01", 400, "1st of a month").await?;
-        caller.refused("/api/reports/repeat_pupils_summary?year=2025-26&min=4", 400, "leave out min").await?;
-        let (status, _, _) = caller.get("/api/reports/school_summary?from=2025-10-01&to=2025-11-01").await?;
-        assert_eq!(status, 200);
-
         let (status, _, page) = caller.get("/dashboards/hab/north?year=2025-26").await?;
         let page = String::from_utf8_lossy(&page);
         assert_eq!(status, 200, "{page}");
         assert!(page.contains("&lt;5") && page.contains("shown as &lt;5"), "the page marks what it withholds");
-        let (status, _, svg) = caller.get(&format!("/charts/incident_trends.svg?{query}")).await?;
+        let (status, _, svg) = caller.get(&format!("/charts/incident_categories.svg?{hub}")).await?;
         assert_eq!(status, 200);
         assert!(String::from_utf8_lossy(&svg).contains("figures under 5 withheld"));
     }
@@ -217,8 +234,92 @@ async fn small_numbers_never_reach_hab_members_or_trustees() -> Result<()> {
     service.stop().await?;
     let service = Service::start_with(dir.path(), Trust::parse(TRUST)?, |o| o.threshold = 1).await?;
     let trustee = service.caller(Role::Trustee, None);
-    let trends = trustee.json(&format!("/api/reports/incident_trends?{query}")).await?;
-    assert_eq!(trends["rows"][0]["incidents"], 3);
+    let categories = trustee.json("/api/reports/incident_categories?year=2025-26&hub=north").await?;
+    assert_eq!(categories["rows"][0]["incidents"], 3);
+    service.stop().await
+}
+
+/// The `href`s of a page's download links.
+fn download_links(page: &str) -> Vec<String> {
+    page.split("<a href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"'))
+        .filter(|(_, after)| after.trim_start().starts_with("download"))
+        .map(|(href, _)| href.replace("&#x2f;", "/").replace("&amp;", "&"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_door_holds_governance_to_whole_months_and_the_policys_threshold() -> Result<()> {
+    let dir = lake();
+    let service = Service::start(dir.path(), Trust::parse(TRUST)?).await?;
+    let callers = Callers::new(&service);
+    let days = [
+        "from=2025-10-02&to=2025-11-01",
+        "from=2025-10-01&to=2025-10-31",
+        "year=2025-26&from=2025-10-15",
+        "to=2025-11-24",
+    ];
+    let months = [
+        "year=2025-26",
+        "year=2025-26&term=autumn",
+        "from=2025-10&to=2025-12",
+        "from=2025-10-01&to=2025-11-01",
+        "from=2025-09",
+    ];
+    let hab_pages: &[&str] = &["/dashboards/hab/north"];
+    let trustee_pages: &[&str] = &["/dashboards/hab/north", "/dashboards/trustees"];
+    for (role, caller, pages) in [("hab", &callers.hab, hab_pages), ("trustee", &callers.trustee, trustee_pages)] {
+        // Each door ends in `?` or `&`, for a window to follow.
+        let mut doors: Vec<String> = [
+            "/api/reports/school_summary?",
+            "/api/reports/school_summary?format=csv&",
+            "/api/reports/school_summary?format=parquet&",
+            "/api/reports/incident_categories?format=json&",
+            "/charts/incident_rates.svg?",
+            "/charts/incident_categories.png?",
+        ]
+        .map(String::from)
+        .to_vec();
+        doors.extend(pages.iter().map(|p| format!("{p}?")));
+        // And every download link of every page, as the page gives it, without its year.
+        for page in pages {
+            let (status, _, body) = caller.get(&format!("{page}?year=2025-26")).await?;
+            assert_eq!(status, 200, "{role} {page}: {}", message(&body));
+            let links = download_links(&String::from_utf8_lossy(&body));
+            assert!(links.len() >= 8, "{role} {page}: {links:?}");
+            for link in links {
+                let (status, _, body) = caller.get(&link).await?;
+                assert_eq!(status, 200, "{role} {link}: {}", message(&body));
+                let (path, query) = link.split_once('?').unwrap();
+                let rest: Vec<&str> = query.split('&').filter(|p| !p.starts_with("year=")).collect();
+                doors.push(format!("{path}?{}", rest.iter().map(|p| format!("{p}&")).collect::<String>()));
+            }
+        }
+        for door in &doors {
+            for window in days {
+                caller.refused(&format!("{door}{window}"), 400, "whole months").await?;
+            }
+            // `min` is refused where a report takes it, and is no key of the others.
+            let (status, _, body) = caller.get(&format!("{door}year=2025-26&min=3")).await?;
+            assert_eq!(status, 400, "{role} {door}min=3: {}", message(&body));
+            for window in months {
+                let (status, _, body) = caller.get(&format!("{door}{window}")).await?;
+                assert_eq!(status, 200, "{role} {door}{window}: {}", message(&body));
+            }
+        }
+    }
+    for caller in [&callers.hab, &callers.trustee] {
+        caller.refused("/api/reports/repeat_pupils_summary?year=2025-26&min=4", 400, "leave out min").await?;
+        caller.refused("/dashboards/hab/north?from=2025-10-02", 400, "from=2025-09&to=2025-12").await?;
+    }
+    // The roles that see every figure may ask for days.
+    for door in ["/api/reports/school_summary?", "/charts/incident_categories.svg?", "/dashboards/hab/north?"] {
+        for window in days {
+            let (status, _, body) = callers.director.get(&format!("{door}{window}")).await?;
+            assert_eq!(status, 200, "director {door}{window}: {}", message(&body));
+        }
+    }
     service.stop().await
 }
 

@@ -63,7 +63,7 @@ async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> 
     let names: Vec<&str> = list["reports"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, REPORTS.iter().map(|r| r.name).collect::<Vec<_>>());
     let trends = &list["reports"][0];
-    assert_eq!(trends["params"], json!(["from", "to", "school", "hub", "year"]));
+    assert_eq!(trends["params"], json!(["from", "to", "school", "hub", "year", "term"]));
     let columns: Vec<&str> =
         trends["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(columns, ["month", "hub_id", "school_id", "category", "incidents", "pupils_on_roll", "rate_per_1000"]);
@@ -111,8 +111,12 @@ async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> 
     let (status, kind, svg) = director.get(&format!("{base}/charts/incident_trends.svg?{query}")).await?;
     let svg = String::from_utf8_lossy(&svg);
     assert_eq!((status, kind.as_str()), (200, "image/svg+xml"), "{svg}");
-    for text in ["Incident trends by category", "September 2025 to August 2026 · North Hub", "cyberbullying", "2025-11"]
-    {
+    for text in [
+        "Incident trends by category",
+        "2025-26 (September 2025 to August 2026) · North Hub",
+        "cyberbullying",
+        "2025-11",
+    ] {
         assert!(svg.contains(text), "the chart should show {text:?}");
     }
     let (status, kind, png) = director.get(&format!("{base}/charts/incident_rates.png?year=2025-26")).await?;
@@ -129,7 +133,7 @@ async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> 
         page.contains("Online safety: North Hub") && page.contains("Ash Primary") && !page.contains("Birch Academy")
     );
     assert_eq!(page.matches("<svg").count(), 5, "the HAB page's five charts, inline");
-    assert!(page.contains("/charts/incident_trends.png?year=2025-26&amp;hub=north"));
+    assert!(page.contains("/charts/incident_categories.png?year=2025-26&amp;hub=north"));
     // (SVG's xmlns is a name, not a request; the browser test watches the requests.)
     for reference in ["src=\"http", "href=\"http", "url(http", "@import"] {
         assert!(!page.contains(reference), "nothing from another host: {reference}");
@@ -137,14 +141,14 @@ async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> 
     let (status, _, page) = director.get(&format!("{base}/dashboards/trustees?year=2025-26")).await?;
     let page = String::from_utf8_lossy(&page);
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("compared with September 2024 to August 2025"));
+    assert!(page.contains("compared with 2024-25 (September 2024 to August 2025)"));
     assert!(page.contains("▲ 3"), "sch01 had 3 incidents against none the year before: {page}");
     let (status, _, _) = director.get(&format!("{base}/dashboards/school/sch01")).await?;
     assert_eq!(status, 200);
     director.refused(&format!("{base}/dashboards/hab/east"), 404, "no hub \"east\"").await?;
     director.refused(&format!("{base}/dashboards/school/sch99"), 404, "no school \"sch99\"").await?;
     director.refused(&format!("{base}/dashboards/hab/north?school=sch02"), 400, "not in hub").await?;
-    director.refused(&format!("{base}/dashboards/school/sch01?school=sch02"), 400, "not \"school\"").await?;
+    director.refused(&format!("{base}/dashboards/school/sch01?school=sch02"), 400, "does not take \"school\"").await?;
 
     let (status, _, _) = director.get(&format!("{base}/healthz")).await?;
     assert_eq!(status, 200);
@@ -252,8 +256,9 @@ fn same_value(value: &Value, cell: &str) -> Result<(), String> {
     }
 }
 
-/// A report that cannot be read does not take the page down: its item says why, the other
-/// items are drawn, and the audit trail records which report failed.
+/// A report that cannot be read does not take the page down: its item says it failed and
+/// under which request id, the other items are drawn, and the audit trail records which
+/// report failed and why, under that id.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_report_leaves_the_rest_of_the_page() -> Result<()> {
     let dir = tempfile::tempdir()?;
@@ -278,7 +283,11 @@ async fn a_failing_report_leaves_the_rest_of_the_page() -> Result<()> {
     let section = page.find("Acceptable use agreements</h2>").unwrap();
     let next = page.find("Timeliness and escalation</h2>").unwrap();
     assert!(section < failed && failed < next, "{page}");
-    assert!(page[failed..next].contains("Corrupt footer"), "the reason is given: {}", &page[failed..next]);
+    // The page says a request id to quote, never the error itself (file names, plans).
+    let said = &page[failed..next];
+    assert!(!said.contains("Corrupt footer") && !said.contains(".parquet"), "the error is not shown: {said}");
+    let id = said.split("request id ").nth(1).and_then(|rest| rest.split(')').next()).expect("a request id");
+    assert_eq!(id.len(), 12, "{said}");
 
     let (status, _, trail) =
         director.sql("SELECT status, outcome, message FROM audit_log WHERE kind = 'page'", "").await?;
@@ -288,5 +297,7 @@ async fn a_failing_report_leaves_the_rest_of_the_page() -> Result<()> {
     assert_eq!((&record["status"], &record["outcome"]), (&json!(200), &json!("ok")), "{trail}");
     let message = record["message"].as_str().unwrap_or_default();
     assert!(message.starts_with("reports that failed: agreement_coverage: "), "{message}");
+    // The trail has the error in full, under the id the page gave.
+    assert!(message.contains(&format!("request id {id}: ")) && message.contains("Corrupt footer"), "{message}");
     service.stop().await
 }

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use safelake_schemas::Trust;
+use safelake_schemas::{HubId, SchoolId, Trust};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,15 +69,15 @@ impl FromStr for Role {
 /// Which schools a request covers: one school, one hub's, or the whole trust.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
-    pub school: Option<String>,
-    pub hub: Option<String>,
+    pub school: Option<SchoolId>,
+    pub hub: Option<HubId>,
 }
 
 impl Scope {
     /// Checks that the school and hub are the trust's, and the school is in the hub.
     pub fn check(&self, trust: &Trust) -> Result<(), String> {
         if let Some(hub) = &self.hub {
-            if !trust.hubs.iter().any(|h| &h.id == hub) {
+            if trust.hub(hub).is_none() {
                 let known: Vec<_> = trust.hubs.iter().map(|h| h.id.as_str()).collect();
                 return Err(format!("hub {hub:?} is not in the trust; hubs: {}", known.join(", ")));
             }
@@ -101,7 +101,7 @@ impl Scope {
         if let Some(school) = self.school.as_deref().and_then(|id| trust.school(id)) {
             return school.name.clone();
         }
-        if let Some(hub) = self.hub.as_deref().and_then(|id| trust.hubs.iter().find(|h| h.id == id)) {
+        if let Some(hub) = self.hub.as_deref().and_then(|id| trust.hub(id)) {
             return hub.name.clone();
         }
         format!("{}, all schools", trust.trust.name)
@@ -126,9 +126,9 @@ pub struct Principal {
     pub token_id: String,
     pub role: Role,
     /// The dsl's school.
-    pub school: Option<String>,
+    pub school: Option<SchoolId>,
     /// The hab member's hub.
-    pub hub: Option<String>,
+    pub hub: Option<HubId>,
 }
 
 /// Why a request was refused: a 403 whose message says what the caller may see instead.
@@ -241,13 +241,13 @@ mod tests {
             name: "x".into(),
             token_id: "id".into(),
             role,
-            school: school.map(Into::into),
-            hub: hub.map(Into::into),
+            school: school.map(|s| s.parse().unwrap()),
+            hub: hub.map(|h| h.parse().unwrap()),
         }
     }
 
     fn scope(school: Option<&str>, hub: Option<&str>) -> Scope {
-        Scope { school: school.map(Into::into), hub: hub.map(Into::into) }
+        Scope { school: school.map(|s| s.parse().unwrap()), hub: hub.map(|h| h.parse().unwrap()) }
     }
 
     #[test]

@@ -68,7 +68,7 @@ mod tests {
             name: "dsl".into(),
             token_id: "abc".into(),
             role: Role::Dsl,
-            school: Some("sch01".into()),
+            school: Some("sch01".parse().unwrap()),
             hub: None,
         }
     }

@@ -13,6 +13,7 @@ use std::time::SystemTime;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use rand::distr::{Alphanumeric, SampleString};
+use safelake_schemas::{HubId, SchoolId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -26,9 +27,9 @@ pub struct TokenRecord {
     pub name: String,
     pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub school: Option<String>,
+    pub school: Option<SchoolId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hub: Option<String>,
+    pub hub: Option<HubId>,
     pub created: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<DateTime<Utc>>,
@@ -71,8 +72,8 @@ struct TokenFile {
 pub struct NewToken {
     pub name: String,
     pub role: Role,
-    pub school: Option<String>,
-    pub hub: Option<String>,
+    pub school: Option<SchoolId>,
+    pub hub: Option<HubId>,
     pub expires_in_days: Option<u32>,
 }
 
@@ -172,7 +173,7 @@ impl Tokens {
             }
             Role::Hab => {
                 let Some(hub) = &new.hub else { bail!("a hab token needs --hub, the hub it is for") };
-                if !trust.hubs.iter().any(|h| &h.id == hub) {
+                if trust.hub(hub).is_none() {
                     bail!("hub {hub:?} is not in the trust");
                 }
                 if new.school.is_some() {
@@ -276,8 +277,8 @@ mod tests {
         NewToken {
             name: format!("{role} test"),
             role,
-            school: school.map(Into::into),
-            hub: hub.map(Into::into),
+            school: school.map(|s| s.parse().unwrap()),
+            hub: hub.map(|h| h.parse().unwrap()),
             expires_in_days: None,
         }
     }

@@ -13,13 +13,13 @@ use safelake_schemas::events::{
     AgreementSigned, AgreementType, AgreementWithdrawn, CloudEvent, ContractEnum, EventData, SignerRole,
 };
 
-use crate::calendar::{self, AcademicYear};
+use crate::calendar::{self, YearCalendar};
 use crate::rng::{self, Part, Rng};
 use crate::world::{SchoolWorld, System};
 
 struct Year<'a> {
     school: &'a SchoolWorld,
-    year: &'a AcademicYear,
+    year: &'a YearCalendar,
     horizon: DateTime<Utc>,
     /// This year's version of each agreement type, by `AgreementType as usize`.
     versions: Vec<String>,
@@ -45,8 +45,8 @@ impl<'a> Signature<'a> {
 pub fn agreements(
     seed: u64,
     school: &SchoolWorld,
-    year: &AcademicYear,
-    years: &[AcademicYear],
+    year: &YearCalendar,
+    years: &[YearCalendar],
     horizon: DateTime<Utc>,
 ) -> Vec<CloudEvent> {
     let mut rng = rng::stream(seed, Part::Agreements, school.index as u64, year.position as u64);
@@ -159,7 +159,7 @@ impl Year<'_> {
 }
 
 /// Schools revise their agreements most summers; some keep last year's version.
-fn version(rng: &mut Rng, year: &AcademicYear) -> String {
+fn version(rng: &mut Rng, year: &YearCalendar) -> String {
     let start = year.start.year();
     if rng.random_bool(0.8) {
         format!("{start}.1")
@@ -170,7 +170,7 @@ fn version(rng: &mut Rng, year: &AcademicYear) -> String {
 
 /// The day a form comes back: mostly the first fortnight of the autumn term, a tail of
 /// stragglers after, and a few late in the year; joiners sign in their first days.
-fn sign_day(rng: &mut Rng, year: &AcademicYear, arrival: Option<NaiveDate>) -> Option<NaiveDate> {
+fn sign_day(rng: &mut Rng, year: &YearCalendar, arrival: Option<NaiveDate>) -> Option<NaiveDate> {
     let first = *year.school_days.first()?;
     let day = match arrival {
         Some(arrival) => arrival + Days::new(rng::lognormal(rng, 4.0, 0.8) as u64),
@@ -190,7 +190,7 @@ fn sign_day(rng: &mut Rng, year: &AcademicYear, arrival: Option<NaiveDate>) -> O
 }
 
 /// A signature in a lesson: the next school day, 09:00-15:00.
-fn school_hours(rng: &mut Rng, year: &AcademicYear, day: NaiveDate) -> DateTime<Utc> {
+fn school_hours(rng: &mut Rng, year: &YearCalendar, day: NaiveDate) -> DateTime<Utc> {
     let day = year.school_day_from(day).unwrap_or(day);
     calendar::local(day, rng.random_range(32_400..54_000))
 }

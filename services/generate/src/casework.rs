@@ -14,7 +14,7 @@ use safelake_schemas::events::{
 };
 
 use crate::actions::{actions, amendment, Facts};
-use crate::calendar::{self, AcademicYear};
+use crate::calendar::{self, YearCalendar};
 use crate::incidents::{Seed, Subject};
 use crate::rng::{self, Rng};
 use crate::world::{SchoolWorld, System};
@@ -23,7 +23,7 @@ use crate::world::{SchoolWorld, System};
 pub fn events(
     rng: &mut Rng,
     school: &SchoolWorld,
-    year: &AcademicYear,
+    year: &YearCalendar,
     seed: &Seed,
     id: &str,
     horizon: DateTime<Utc>,

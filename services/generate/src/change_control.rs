@@ -13,7 +13,7 @@ use safelake_schemas::events::{
     WebCategory,
 };
 
-use crate::calendar::{self, AcademicYear};
+use crate::calendar::{self, YearCalendar};
 use crate::rng::{self, Rng, Table};
 use crate::vocab;
 use crate::world::{SchoolWorld, System};
@@ -28,7 +28,7 @@ struct Change {
     reason: String,
 }
 
-pub fn events(rng: &mut Rng, school: &SchoolWorld, year: &AcademicYear, horizon: DateTime<Utc>) -> Vec<CloudEvent> {
+pub fn events(rng: &mut Rng, school: &SchoolWorld, year: &YearCalendar, horizon: DateTime<Utc>) -> Vec<CloudEvent> {
     let yy = &year.label[2..4];
     let people = &school.people;
     let staff: Vec<usize> =
@@ -148,13 +148,13 @@ fn domain(rng: &mut Rng, category: WebCategory) -> String {
     list[rng::pick(rng, &vocab::zipf(list.len()).collect::<Vec<_>>())].to_string()
 }
 
-fn office_day_time(rng: &mut Rng, year: &AcademicYear) -> DateTime<Utc> {
+fn office_day_time(rng: &mut Rng, year: &YearCalendar) -> DateTime<Utc> {
     let day = year.school_days[rng.random_range(0..year.school_days.len())];
     calendar::local(day, rng.random_range(27_000..64_800))
 }
 
 /// A change the school's own filtering lead makes during the year.
-fn local_change(rng: &mut Rng, school: &SchoolWorld, year: &AcademicYear) -> Change {
+fn local_change(rng: &mut Rng, school: &SchoolWorld, year: &YearCalendar) -> Change {
     use WebCategory::*;
     let change = rng::pick(
         rng,
@@ -213,7 +213,7 @@ fn local_change(rng: &mut Rng, school: &SchoolWorld, year: &AcademicYear) -> Cha
 /// The trust's generative-AI policy, pushed to every school at 07:00 on one day: AI
 /// chatbots blocked for pupils in the first year's spring term, then approved tools
 /// opened to staff after autumn half term in later years.
-fn trust_change(school: &SchoolWorld, year: &AcademicYear) -> Option<Change> {
+fn trust_change(school: &SchoolWorld, year: &YearCalendar) -> Option<Change> {
     use chrono::NaiveDate;
     let first = year.position == 0;
     let (month, yr) = if first { (1, year.start.year() + 1) } else { (11, year.start.year()) };

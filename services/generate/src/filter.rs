@@ -13,7 +13,7 @@ use safelake_schemas::events::{
     CloudEvent, ContractEnum, Device, EventData, FilterBlocked, UserGroup, Verdict, WebCategory,
 };
 
-use crate::calendar::{self, AcademicYear};
+use crate::calendar::{self, YearCalendar};
 use crate::filter_plan::FilterPlan;
 use crate::population::Pupil;
 use crate::rng::{self, Part, Rng, Table};
@@ -39,7 +39,7 @@ struct Users {
 struct Draw<'a> {
     users: &'a Users,
     pupils: &'a [Pupil],
-    year: &'a AcademicYear,
+    year: &'a YearCalendar,
     domains: &'a [Table<u8>],
 }
 

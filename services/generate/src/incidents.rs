@@ -10,7 +10,7 @@ use chrono::{DateTime, Days, Utc};
 use rand::Rng as _;
 use safelake_schemas::events::{IncidentCategory, Location, ReportedByRole};
 
-use crate::calendar::{self, AcademicYear};
+use crate::calendar::{self, YearCalendar};
 use crate::rng::{self, Rng, Table};
 use crate::world::SchoolWorld;
 
@@ -41,7 +41,7 @@ pub const YEAR_GROUP_RISK: [f64; 14] = [0.05, 0.08, 0.15, 0.3, 0.45, 0.65, 0.8, 
 
 /// Incidents logged directly (not from monitoring) for a school's year; `from_alerts`
 /// already opened by monitoring count towards the school's rate.
-pub fn seeds(rng: &mut Rng, school: &SchoolWorld, year: &AcademicYear, from_alerts: usize) -> Vec<Seed> {
+pub fn seeds(rng: &mut Rng, school: &SchoolWorld, year: &YearCalendar, from_alerts: usize) -> Vec<Seed> {
     let pupils = &school.people.pupils;
     let candidates = Table::new(
         pupils
@@ -77,7 +77,7 @@ pub fn seeds(rng: &mut Rng, school: &SchoolWorld, year: &AcademicYear, from_aler
     out
 }
 
-fn seed(rng: &mut Rng, year: &AcademicYear, subject: Subject, category: IncidentCategory) -> Seed {
+fn seed(rng: &mut Rng, year: &YearCalendar, subject: Subject, category: IncidentCategory) -> Seed {
     let staff = matches!(subject, Subject::Staff(_));
     let location = if rng.random_bool(if staff { 0.85 } else { in_school_share(category) }) {
         Location::InSchool
@@ -93,13 +93,13 @@ fn seed(rng: &mut Rng, year: &AcademicYear, subject: Subject, category: Incident
 }
 
 /// A lesson or break time on a school day.
-pub fn in_school_time(rng: &mut Rng, year: &AcademicYear) -> DateTime<Utc> {
+pub fn in_school_time(rng: &mut Rng, year: &YearCalendar) -> DateTime<Utc> {
     let day = year.school_days[rng.random_range(0..year.school_days.len())];
     calendar::local(day, rng.random_range(30_600..55_800))
 }
 
 /// Evenings on school days, daytime too at weekends and in holidays, before late July.
-pub fn out_of_school_time(rng: &mut Rng, year: &AcademicYear) -> DateTime<Utc> {
+pub fn out_of_school_time(rng: &mut Rng, year: &YearCalendar) -> DateTime<Utc> {
     loop {
         let day = year.start + Days::new(rng.random_range(0..328));
         let school_day = year.is_school_day(day);

@@ -28,6 +28,7 @@ mod vocab;
 mod world;
 
 use anyhow::{bail, Result};
+use safelake_period::AcademicYear;
 use safelake_schemas::events::CloudEvent;
 use safelake_schemas::Trust;
 
@@ -40,8 +41,8 @@ pub struct Options {
     pub seed: u64,
     pub schools: usize,
     pub hubs: usize,
-    /// Academic years written `2025-26` (1 September to 31 August).
-    pub academic_years: Vec<String>,
+    /// Academic years (1 September to 31 August), in any order.
+    pub academic_years: Vec<AcademicYear>,
     /// The exact number of `filter.blocked` events across the trust and years.
     pub filter_events: u64,
 }
@@ -52,7 +53,7 @@ impl Default for Options {
             seed: 42,
             schools: 12,
             hubs: 3,
-            academic_years: vec!["2024-25".to_string(), "2025-26".to_string()],
+            academic_years: ["2024-25", "2025-26"].map(|y| y.parse().expect("an academic year")).to_vec(),
             filter_events: 200_000,
         }
     }
@@ -61,13 +62,10 @@ impl Default for Options {
 impl Options {
     /// Whether these options describe a trust that can be generated.
     pub fn check(&self) -> Result<()> {
-        let mut years = Vec::new();
-        for label in &self.academic_years {
-            let start = calendar::parse_label(label)?;
-            if years.contains(&start) {
-                bail!("academic year {label} is listed twice");
+        for (i, year) in self.academic_years.iter().enumerate() {
+            if self.academic_years[..i].contains(year) {
+                bail!("academic year {year} is listed twice");
             }
-            years.push(start);
         }
         if self.schools > 0 && self.hubs == 0 {
             bail!("{} schools need at least one hub", self.schools);

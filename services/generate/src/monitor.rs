@@ -12,7 +12,7 @@ use safelake_schemas::events::{
     Location, ReportedByRole, UserGroup, WebCategory,
 };
 
-use crate::calendar::{self, AcademicYear};
+use crate::calendar::{self, YearCalendar};
 use crate::incidents::{Seed, Subject, YEAR_GROUP_RISK};
 use crate::rng::{self, Rng, Table};
 use crate::world::{SchoolWorld, System, World};
@@ -43,7 +43,7 @@ pub struct Review {
 }
 
 /// A school's alerts for a year, in the order they were raised.
-pub fn alerts(rng: &mut Rng, world: &World, school: &SchoolWorld, year: &AcademicYear) -> Vec<Alert> {
+pub fn alerts(rng: &mut Rng, world: &World, school: &SchoolWorld, year: &YearCalendar) -> Vec<Alert> {
     let people = &school.people;
     let pupils = Table::new(
         people
@@ -129,7 +129,7 @@ fn review(
 }
 
 /// The incidents that reviews opened, to be recorded with the school's other incidents.
-pub fn opened(alerts: &[Alert], year: &AcademicYear) -> Vec<Seed> {
+pub fn opened(alerts: &[Alert], year: &YearCalendar) -> Vec<Seed> {
     alerts
         .iter()
         .enumerate()
@@ -155,7 +155,7 @@ pub fn opened(alerts: &[Alert], year: &AcademicYear) -> Vec<Seed> {
         .collect()
 }
 
-pub fn events(rng: &mut Rng, school: &SchoolWorld, year: &AcademicYear, alerts: &[Alert]) -> Vec<CloudEvent> {
+pub fn events(rng: &mut Rng, school: &SchoolWorld, year: &YearCalendar, alerts: &[Alert]) -> Vec<CloudEvent> {
     let mut out = Vec::with_capacity(alerts.len() * 2);
     let yy = year.label[2..4].to_string();
     for (n, alert) in alerts.iter().enumerate() {

@@ -9,7 +9,7 @@ use chrono::{Days, NaiveDate};
 use rand::Rng as _;
 use safelake_schemas::events::WebCategory;
 
-use crate::calendar::AcademicYear;
+use crate::calendar::YearCalendar;
 use crate::rng::{self, Part, Rng};
 use crate::trust::SchoolPlan;
 
@@ -48,18 +48,18 @@ pub struct Population {
     pub visitors: Vec<String>,
 }
 
-fn overlaps(from: u16, to: u16, year: &AcademicYear) -> bool {
+fn overlaps(from: u16, to: u16, year: &YearCalendar) -> bool {
     let first = 3 * year.position as u16;
     from <= first + 2 && to >= first
 }
 
 impl Pupil {
     /// Only meaningful for a year the pupil is on roll in.
-    pub fn year_group(&self, year: &AcademicYear) -> u8 {
+    pub fn year_group(&self, year: &YearCalendar) -> u8 {
         (self.cohort + year.offset).clamp(0, 13) as u8
     }
 
-    pub fn on_roll_in(&self, year: &AcademicYear) -> bool {
+    pub fn on_roll_in(&self, year: &YearCalendar) -> bool {
         overlaps(self.from, self.to, year)
     }
 
@@ -68,7 +68,7 @@ impl Pupil {
     }
 
     /// The day a mid-year joiner arrived, when they joined during `year`.
-    pub fn arrival(&self, year: &AcademicYear, years: &[AcademicYear]) -> Option<NaiveDate> {
+    pub fn arrival(&self, year: &YearCalendar, years: &[YearCalendar]) -> Option<NaiveDate> {
         let from = self.from as usize;
         if self.join_lag == 0 || from / 3 != year.position {
             return None;
@@ -79,7 +79,7 @@ impl Pupil {
 }
 
 impl Member {
-    pub fn on_roll_in(&self, year: &AcademicYear) -> bool {
+    pub fn on_roll_in(&self, year: &YearCalendar) -> bool {
         overlaps(self.from, self.to, year)
     }
 
@@ -100,7 +100,7 @@ const HABITS: &[(WebCategory, f64)] = &[
     (WebCategory::Piracy, 2.0),
 ];
 
-pub fn build(seed: u64, index: usize, plan: &SchoolPlan, years: &[AcademicYear]) -> Population {
+pub fn build(seed: u64, index: usize, plan: &SchoolPlan, years: &[YearCalendar]) -> Population {
     let mut rng = rng::stream(seed, Part::Population, index as u64, 0);
     let last_census = (3 * years.len()).saturating_sub(1) as u16;
     let pupils = pupils(&mut rng, plan, years);
@@ -111,7 +111,7 @@ pub fn build(seed: u64, index: usize, plan: &SchoolPlan, years: &[AcademicYear])
 
 /// Cohorts: every group of pupils who are in year group `c` in the first year, from
 /// those who start Reception (or Year 7) in the last year to those leaving in the first.
-fn pupils(rng: &mut Rng, plan: &SchoolPlan, years: &[AcademicYear]) -> Vec<Pupil> {
+fn pupils(rng: &mut Rng, plan: &SchoolPlan, years: &[YearCalendar]) -> Vec<Pupil> {
     let (first, last) = (i16::from(plan.first_year_group), i16::from(plan.last_year_group));
     let Some(span) = years.last().map(|y| y.offset) else {
         return Vec::new();
@@ -205,8 +205,10 @@ mod tests {
     fn pupils_move_up_and_sixth_forms_are_smaller() {
         let options = Options::default();
         let plan = trust::plan(&options);
-        let years: Vec<AcademicYear> =
-            [("2024-25", 0), ("2025-26", 1)].iter().map(|(l, p)| AcademicYear::new(l, *p, 2024).unwrap()).collect();
+        let years: Vec<YearCalendar> = [("2024-25", 0), ("2025-26", 1)]
+            .iter()
+            .map(|(l, p)| YearCalendar::new(l.parse().unwrap(), *p, 2024))
+            .collect();
         let school = plan.schools.iter().find(|s| s.last_year_group == 13).unwrap();
         let pop = build(options.seed, 0, school, &years);
         let count = |census: usize, yg: u8| {

@@ -8,11 +8,11 @@ use chrono::TimeDelta;
 use rand::Rng as _;
 use safelake_schemas::events::{Census, CensusRole, CloudEvent, EventData};
 
-use crate::calendar::{self, AcademicYear};
+use crate::calendar::{self, YearCalendar};
 use crate::rng::{self, Part};
 use crate::world::{SchoolWorld, System};
 
-pub fn census(seed: u64, school: &SchoolWorld, year: &AcademicYear) -> Vec<CloudEvent> {
+pub fn census(seed: u64, school: &SchoolWorld, year: &YearCalendar) -> Vec<CloudEvent> {
     let mut rng = rng::stream(seed, Part::Roster, school.index as u64, year.position as u64);
     let mut out = Vec::new();
     for (term, &date) in year.census.iter().enumerate() {

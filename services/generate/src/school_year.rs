@@ -6,7 +6,7 @@
 
 use safelake_schemas::events::CloudEvent;
 
-use crate::calendar::AcademicYear;
+use crate::calendar::YearCalendar;
 use crate::rng::{self, Part};
 use crate::world::{SchoolWorld, World};
 use crate::{agreements, casework, change_control, incidents, monitor, roster};
@@ -27,7 +27,7 @@ pub fn events(world: &World, position: usize) -> Vec<CloudEvent> {
 
 /// Alerts first, because reviews open some incidents; then all the year's incidents,
 /// numbered in the order they happened, as a case management system numbers them.
-fn safeguarding(world: &World, school: &SchoolWorld, year: &AcademicYear) -> Vec<CloudEvent> {
+fn safeguarding(world: &World, school: &SchoolWorld, year: &YearCalendar) -> Vec<CloudEvent> {
     let (index, position) = (school.index as u64, year.position as u64);
     let mut monitor_rng = rng::stream(world.seed, Part::Monitor, index, position);
     let mut incident_rng = rng::stream(world.seed, Part::Incidents, index, position);

@@ -116,8 +116,8 @@ pub fn plan(options: &Options) -> TrustPlan {
     let (trust_id, trust_name) = TRUSTS[rng.random_range(0..TRUSTS.len())];
     let hubs: Vec<Hub> = (0..options.hubs)
         .map(|i| match HUBS.get(i) {
-            Some((id, name)) => Hub { id: id.to_string(), name: name.to_string() },
-            None => Hub { id: format!("hub{:02}", i + 1), name: format!("Hub {}", i + 1) },
+            Some((id, name)) => Hub { id: id.parse().expect("a hub id"), name: name.to_string() },
+            None => Hub { id: format!("hub{:02}", i + 1).parse().expect("a hub id"), name: format!("Hub {}", i + 1) },
         })
         .collect();
 
@@ -154,8 +154,12 @@ pub fn plan(options: &Options) -> TrustPlan {
                 break urn;
             }
         };
-        let hub = hubs.get(i % hubs.len().max(1)).map(|h| h.id.clone()).unwrap_or_default();
-        let school = School { id: format!("sch{:02}", i + 1), name, hub, phase, urn: urn.to_string() };
+        // With no hubs (which `Options::check` refuses) the schools name one the trust
+        // lacks, and `Trust::check` says so.
+        let hub =
+            hubs.get(i % hubs.len().max(1)).map_or_else(|| HUBS[0].0.parse().expect("a hub id"), |h| h.id.clone());
+        let id = format!("sch{:02}", i + 1).parse().expect("a school id");
+        let school = School { id, name, hub, phase, urn: urn.to_string() };
         schools.push(size(&mut rng, school));
     }
     let trust = Trust {

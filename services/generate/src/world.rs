@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use rand::Rng as _;
 use safelake_schemas::events::{CloudEvent, EventData};
 use safelake_schemas::trust::Phase;
+use safelake_schemas::SchoolId;
 
-use crate::calendar::AcademicYear;
+use crate::calendar::YearCalendar;
 use crate::population::{self, Population};
 use crate::rng::{self, Part, Rng};
 use crate::trust::{self, SchoolPlan};
@@ -45,7 +46,7 @@ pub struct Traits {
 
 pub struct SchoolWorld {
     pub index: usize,
-    pub id: String,
+    pub id: SchoolId,
     pub plan: SchoolPlan,
     pub people: Population,
     pub traits: Traits,
@@ -63,7 +64,7 @@ impl SchoolWorld {
             id: rng::uuid(rng),
             source: self.sources[system as usize].clone(),
             time,
-            school_id: self.id.clone(),
+            school_id: self.id.to_string(),
             data,
         }
     }
@@ -76,21 +77,18 @@ impl SchoolWorld {
 
 pub struct World {
     pub seed: u64,
-    pub years: Vec<AcademicYear>,
+    pub years: Vec<YearCalendar>,
     pub schools: Vec<SchoolWorld>,
 }
 
 impl World {
     pub fn new(options: &Options) -> Result<World> {
         options.check()?;
-        let mut labels = options.academic_years.clone();
-        labels.sort();
-        let first = labels.first().map(|l| crate::calendar::parse_label(l)).transpose()?.unwrap_or(2024);
-        let years = labels
-            .iter()
-            .enumerate()
-            .map(|(i, label)| AcademicYear::new(label, i, first))
-            .collect::<Result<Vec<_>>>()?;
+        let mut years = options.academic_years.clone();
+        years.sort();
+        let first = years.first().map_or(2024, |y| y.start_year());
+        let years: Vec<YearCalendar> =
+            years.into_iter().enumerate().map(|(i, year)| YearCalendar::new(year, i, first)).collect();
         let plan = trust::plan(options);
         let trust_id = plan.trust.trust.id.clone();
         let schools = plan
@@ -116,7 +114,7 @@ impl World {
     /// Nothing is generated at or after this instant (the end of the last year), so the
     /// data never runs ahead of the period it describes.
     pub fn horizon(&self) -> DateTime<Utc> {
-        self.years.last().map(AcademicYear::end_time).unwrap_or_default()
+        self.years.last().map(YearCalendar::end_time).unwrap_or_default()
     }
 
     /// How far through the generated period `t` is, 0 to 1: trends (AI chat rising) follow it.

@@ -61,7 +61,7 @@ fn the_same_options_give_the_same_events() {
 
 #[test]
 fn other_shapes_of_trust_validate_too() {
-    let years = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let years = |list: &[&str]| list.iter().map(|s| s.parse().unwrap()).collect::<Vec<_>>();
     let shapes = [
         Options { seed: 1, schools: 1, hubs: 1, academic_years: years(&["2025-26"]), filter_events: 500 },
         Options { seed: 2, schools: 2, hubs: 5, academic_years: years(&["2025-26", "2023-24"]), filter_events: 500 },

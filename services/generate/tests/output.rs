@@ -3,6 +3,7 @@
 use std::fs;
 
 use safelake_generate::{trust, write_dir, Options};
+use safelake_period::AcademicYear;
 use safelake_schemas::Trust;
 
 #[test]
@@ -29,8 +30,12 @@ fn write_dir_writes_the_trust_and_one_file_per_family() {
 #[test]
 fn bad_options_are_refused_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let options = Options { academic_years: vec!["2024-26".into()], ..Options::default() };
+    let year: AcademicYear = "2024-25".parse().unwrap();
+    let options = Options { academic_years: vec![year, year], ..Options::default() };
     let error = write_dir(&options, dir.path()).unwrap_err().to_string();
-    assert!(error.contains("2024-26"), "{error}");
+    assert!(error.contains("2024-25 is listed twice"), "{error}");
+    // A year written otherwise is refused where it is read, saying how to write it.
+    let error = "2024-26".parse::<AcademicYear>().unwrap_err().to_string();
+    assert!(error.contains("2024-26") && error.contains("like 2025-26"), "{error}");
     assert!(Options { hubs: 0, ..Options::default() }.check().is_err());
 }

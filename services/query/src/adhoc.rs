@@ -38,13 +38,17 @@ impl Default for Limits {
 }
 
 /// Why a query gave no result: the caller's to fix (a 400, or a refusal), never a crash.
-#[derive(Debug)]
+/// Each door's status follows the kind; the message says what to change.
+#[derive(Debug, thiserror::Error)]
 pub enum Failure {
     /// Not a read-only query.
+    #[error("{0}")]
     Refused(String),
     /// Bad SQL: a syntax error, an unknown table or column.
+    #[error("{0}")]
     Invalid(String),
     /// A limit stopped it.
+    #[error("{1}")]
     Limit(Limit, String),
 }
 
@@ -54,14 +58,6 @@ pub enum Limit {
     Memory,
     Time,
     Rows,
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Refused(m) | Failure::Invalid(m) | Failure::Limit(_, m) => f.write_str(m),
-        }
-    }
 }
 
 /// A query's answer.
@@ -150,7 +146,9 @@ impl AdHoc {
             Ok(Ok(Ok(batches))) => batches,
             Ok(Ok(Err(e))) => {
                 let text = e.to_string();
-                return Err(if text.contains("Resources exhausted") {
+                // Matched by kind, wherever in the chain the memory pool refused: the
+                // text of an error is for people and may change with any release.
+                return Err(if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_)) {
                     Failure::Limit(
                         Limit::Memory,
                         format!(

@@ -130,15 +130,15 @@ fn schools(trust: &Trust) -> Result<MemTable> {
             .map(|name| Field::new(*name, DataType::Utf8, false))
             .collect::<Vec<_>>(),
     ));
-    let hub_name = |id: &str| trust.hubs.iter().find(|h| h.id == id).map_or(id.to_string(), |h| h.name.clone());
+    let hub_name = |id: &str| trust.hub(id).map_or(id.to_string(), |h| h.name.clone());
     let column = |values: Vec<String>| Arc::new(StringArray::from(values)) as ArrayRef;
     let s = &trust.schools;
     let batch = RecordBatch::try_new(
         Arc::clone(&schema),
         vec![
-            column(s.iter().map(|s| s.id.clone()).collect()),
+            column(s.iter().map(|s| s.id.to_string()).collect()),
             column(s.iter().map(|s| s.name.clone()).collect()),
-            column(s.iter().map(|s| s.hub.clone()).collect()),
+            column(s.iter().map(|s| s.hub.to_string()).collect()),
             column(s.iter().map(|s| hub_name(&s.hub)).collect()),
             column(s.iter().map(|s| phase_name(s.phase)).collect()),
             column(s.iter().map(|s| s.urn.clone()).collect()),

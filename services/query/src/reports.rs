@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::metadata::ScalarAndMetadata;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::{DataFrame, SessionContext};
+use safelake_period::Window;
+use safelake_schemas::{HubId, SchoolId};
 
 /// A report: its name and SQL. The SQL file's header comment describes it:
 ///
@@ -58,9 +60,7 @@ impl Report {
 
     /// The parameters it takes, as named in `Params`.
     pub fn params(&self) -> Vec<&'static str> {
-        self.header_field("params")
-            .map(|p| p.split(',').map(str::trim).filter(|p| !p.is_empty()).collect())
-            .unwrap_or_default()
+        self.header_field("params").map(list).unwrap_or_default()
     }
 
     /// Whether its rows are about single pupils, users or incidents (`-- pupil_level:
@@ -69,15 +69,30 @@ impl Report {
         self.header_field("pupil_level") == Some("yes")
     }
 
-    /// Whether a query string key is one of its parameters (`year` stands for from/to).
-    pub fn takes(&self, key: &str) -> bool {
-        let params = self.params();
-        params.contains(&key) || (key == "year" && params.contains(&"from"))
+    /// For a report the governance roles do not see, the reports they read instead
+    /// (`-- governance: incident_categories, school_summary`): its cells are finer than
+    /// the grain at which their figures are withheld consistently.
+    pub fn governance_reads(&self) -> Option<Vec<&'static str>> {
+        self.header_field("governance").map(list)
+    }
+
+    /// The query string keys it takes: its parameters, and `year` and `term` where it
+    /// takes a window (they stand for `from` and `to`).
+    pub fn keys(&self) -> Vec<&'static str> {
+        let mut keys = self.params();
+        if keys.contains(&"from") {
+            keys.extend(["year", "term"]);
+        }
+        keys
     }
 }
 
+fn list(text: &str) -> Vec<&str> {
+    text.split(',').map(str::trim).filter(|p| !p.is_empty()).collect()
+}
+
 /// The header's keys; the lines before the first of them say what the report is.
-const KEYS: &[&str] = &["title", "params", "pupil_level", "counts", "derived", "complements"];
+const KEYS: &[&str] = &["title", "params", "pupil_level", "governance", "counts", "derived", "complements"];
 
 pub const REPORTS: &[Report] = &[
     Report { name: "incident_trends", sql: include_str!("../../../queries/incident_trends.sql") },
@@ -94,42 +109,28 @@ pub const REPORTS: &[Report] = &[
     Report { name: "high_risk_summary", sql: include_str!("../../../queries/high_risk_summary.sql") },
     Report { name: "school_summary", sql: include_str!("../../../queries/school_summary.sql") },
     Report { name: "open_incidents", sql: include_str!("../../../queries/open_incidents.sql") },
+    Report { name: "incident_categories", sql: include_str!("../../../queries/incident_categories.sql") },
 ];
 
-/// What a caller may ask of a report. Dates are checked here, so a bad one is the
-/// caller's error with a message, never a failed query.
+/// What a report is run with: the window and scope already checked (a caller's own
+/// parameters are parsed into these types once, where they arrive), bound as values.
 #[derive(Debug, Clone, Default)]
 pub struct Params {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// An academic year `2025-26`: 1 September to 1 September.
-    pub year: Option<String>,
-    pub school: Option<String>,
-    pub hub: Option<String>,
-    pub min: Option<i64>,
+    pub window: Window,
+    pub school: Option<SchoolId>,
+    pub hub: Option<HubId>,
+    /// The repeat threshold of the reports that take one (3 when absent).
+    pub min: Option<u32>,
 }
 
 impl Params {
-    /// The values of the placeholders every report may use.
-    /// The window `[from, to)` these parameters select; an error says what is wrong with
-    /// the dates the caller gave.
-    pub fn window(&self) -> Result<(NaiveDate, NaiveDate)> {
-        let (from, to) = match (&self.year, &self.from, &self.to) {
-            (Some(year), None, None) => academic_year(year)?,
-            (Some(_), _, _) => bail!("give either year or from/to, not both"),
-            (None, from, to) => (
-                from.as_deref().map(date).transpose()?.unwrap_or(EARLIEST),
-                to.as_deref().map(date).transpose()?.unwrap_or(LATEST),
-            ),
-        };
-        if from >= to {
-            bail!("from ({from}) must be before to ({to})");
-        }
-        Ok((from, to))
+    /// A window over the whole trust.
+    pub fn over(window: Window) -> Params {
+        Params { window, ..Params::default() }
     }
 
-    fn bind(&self) -> Result<ParamValues> {
-        let (from, to) = self.window()?;
+    /// The values of the placeholders every report may use.
+    fn bind(&self) -> ParamValues {
         // Timestamps in UTC, the type of every time column, so comparisons need no cast.
         let at = |d: NaiveDate| {
             ScalarValue::TimestampMicrosecond(
@@ -137,39 +138,19 @@ impl Params {
                 Some("UTC".into()),
             )
         };
+        let text = |id: Option<&str>| ScalarValue::Utf8(Some(id.unwrap_or_default().to_string()));
         let values: HashMap<String, ScalarAndMetadata> = [
-            ("from", at(from)),
-            ("to", at(to)),
-            ("school", ScalarValue::Utf8(Some(self.school.clone().unwrap_or_default()))),
-            ("hub", ScalarValue::Utf8(Some(self.hub.clone().unwrap_or_default()))),
-            ("min", ScalarValue::Int64(Some(self.min.unwrap_or(3)))),
+            ("from", at(self.window.from())),
+            ("to", at(self.window.to())),
+            ("school", text(self.school.as_deref())),
+            ("hub", text(self.hub.as_deref())),
+            ("min", ScalarValue::Int64(Some(i64::from(self.min.unwrap_or(3))))),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.into()))
         .collect();
-        Ok(ParamValues::Map(values))
+        ParamValues::Map(values)
     }
-}
-
-/// The window when a report is given no dates: all of the lake.
-pub const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
-pub const LATEST: NaiveDate = NaiveDate::from_ymd_opt(2200, 1, 1).expect("a valid date");
-
-fn date(text: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| format!("{text:?} is not a date written YYYY-MM-DD"))
-}
-
-/// `2025-26` is 1 September 2025 to 1 September 2026.
-pub fn academic_year(text: &str) -> Result<(NaiveDate, NaiveDate)> {
-    let bad = || format!("{text:?} is not an academic year written like 2025-26");
-    let (start, end) = text.split_once('-').with_context(bad)?;
-    let start: i32 = start.parse().ok().filter(|y| (2000..2100).contains(y)).with_context(bad)?;
-    let end: i32 = end.parse().with_context(bad)?;
-    if end != (start + 1) % 100 || text.len() != 7 {
-        bail!(bad());
-    }
-    let first = NaiveDate::from_ymd_opt(start, 9, 1).with_context(bad)?;
-    Ok((first, NaiveDate::from_ymd_opt(start + 1, 9, 1).with_context(bad)?))
 }
 
 pub fn find(name: &str) -> Option<&'static Report> {
@@ -189,5 +170,5 @@ pub async fn plan(ctx: &SessionContext, name: &str, params: &Params) -> Result<D
         format!("no report {name:?}; reports: {}", known.join(", "))
     })?;
     let frame = ctx.sql(report.sql).await.with_context(|| format!("planning report {name}"))?;
-    frame.with_param_values(params.bind()?).with_context(|| format!("binding the parameters of {name}"))
+    frame.with_param_values(params.bind()).with_context(|| format!("binding the parameters of {name}"))
 }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::compute::{cast, concat_batches, nullif};
+use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, nullif};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::reports::Report;
@@ -82,6 +82,24 @@ impl Masked {
             }
         }
         Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    }
+
+    /// The rows of one school (by `school_id`), their withheld cells with them.
+    pub fn of_school(self, school: &str) -> Result<Masked> {
+        let ids = self.batch.column_by_name("school_id").context("the rows have no school_id")?;
+        let ids = cast(ids, &DataType::Utf8)?;
+        let ids = ids.as_any().downcast_ref::<StringArray>().context("cast to text")?;
+        let keep: BooleanArray = ids.iter().map(|id| Some(id == Some(school))).collect();
+        let batch = filter_record_batch(&self.batch, &keep)?;
+        let mask = self
+            .mask
+            .into_iter()
+            .map(|(column, flags)| {
+                let kept = flags.into_iter().zip(keep.values().iter()).filter_map(|(w, k)| k.then_some(w)).collect();
+                (column, kept)
+            })
+            .collect();
+        Ok(Masked { batch, mask })
     }
 
     /// Adds a column (a school's name beside its id): the mask is by name, so it holds.

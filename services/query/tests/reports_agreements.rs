@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{event, open, report, table};
+use common::{dates, event, hub, open, report, table, year};
 use safelake_query::reports::Params;
 use serde_json::{json, Value};
 
@@ -111,7 +111,7 @@ const YEAR_2025_26: &[&[&str]] = &[
 #[tokio::test]
 async fn agreement_coverage_counts_current_signers_against_the_years_latest_census() {
     let (_dir, engine) = open(events()).await;
-    let year = Params { year: Some("2025-26".into()), ..Params::default() };
+    let year = year("2025-26");
     assert_eq!(report(&engine, "agreement_coverage", &year).await, table(YEAR_2025_26));
     // All of time adds 2024-25: P1's 1 of 95 (1.1%); no staff census that year, and S2's
     // withdrawal alone makes no row.
@@ -122,10 +122,10 @@ async fn agreement_coverage_counts_current_signers_against_the_years_latest_cens
     all.extend(table(YEAR_2025_26));
     assert_eq!(report(&engine, "agreement_coverage", &Params::default()).await, all);
     // A window selects the academic years that start in it.
-    let autumn_2024 = Params { from: Some("2024-08-01".into()), to: Some("2024-12-01".into()), ..Params::default() };
+    let autumn_2024 = dates("2024-08-01", "2024-12-01");
     assert_eq!(report(&engine, "agreement_coverage", &autumn_2024).await, all[..2].to_vec());
-    let spring_2026 = Params { from: Some("2026-01-01".into()), to: Some("2026-06-01".into()), ..Params::default() };
+    let spring_2026 = dates("2026-01-01", "2026-06-01");
     assert!(report(&engine, "agreement_coverage", &spring_2026).await.is_empty());
-    let south = Params { hub: Some("south".into()), ..year };
+    let south = Params { hub: hub("south"), ..year };
     assert_eq!(report(&engine, "agreement_coverage", &south).await, table(&YEAR_2025_26[6..]));
 }

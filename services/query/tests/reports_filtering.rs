@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{event, open, report, table, write_lake};
+use common::{dates, event, hub, open, report, school, table, write_lake, year};
 use safelake_lake::Lake;
 use safelake_query::reports::Params;
 use serde_json::{json, Value};
@@ -75,7 +75,7 @@ fn filter_log() -> Vec<Value> {
 }
 
 fn window(from: &str, to: &str) -> Params {
-    Params { from: Some(from.into()), to: Some(to.into()), ..Params::default() }
+    dates(from, to)
 }
 
 #[tokio::test]
@@ -99,7 +99,7 @@ async fn blocked_categories_per_month_with_the_window_edges() {
             &["2025-11", "south", "sch02", "adult_content", "1", "0", "1"],
         ])
     );
-    let south = Params { hub: Some("south".into()), ..autumn.clone() };
+    let south = Params { hub: hub("south"), ..autumn.clone() };
     assert_eq!(
         report(&engine, "blocked_categories", &south).await,
         table(&[
@@ -144,12 +144,12 @@ async fn high_risk_users_on_distinct_days_at_the_threshold_and_per_school() {
         ])
     );
     // The academic year (from 1 September) adds 30 September and 1 December.
-    let year = Params { year: Some("2025-26".into()), min: Some(4), ..Params::default() };
+    let year = Params { min: Some(4), ..year("2025-26") };
     assert_eq!(
         report(&engine, "high_risk_users", &year).await,
         table(&[&["sch01", P1, "pupil", "5", "6", "adult_content, extremism, self_harm"]])
     );
-    let south = Params { hub: Some("south".into()), ..two };
+    let south = Params { hub: hub("south"), ..two };
     assert_eq!(
         report(&engine, "high_risk_users", &south).await,
         table(&[&["sch02", P1, "pupil", "2", "2", "adult_content"]])
@@ -211,7 +211,7 @@ fn governance() -> Vec<Value> {
 #[tokio::test]
 async fn filtering_governance_counts_decisions_and_risk_assessed_changes_per_month() {
     let (_dir, engine) = open(governance()).await;
-    let year = Params { year: Some("2025-26".into()), ..Params::default() };
+    let year = year("2025-26");
     // sch01 October: 4 requests, 3 decided (R1, R2 approved; R6 denied): 66.7%, hours
     // 6, 48, 72 (median 48). sch02's undecided R5 has no approval rate nor median.
     // November sch02 and December sch01 have rule changes and no request.
@@ -225,7 +225,7 @@ async fn filtering_governance_counts_decisions_and_risk_assessed_changes_per_mon
             &["2025-12", "sch01", "0", "NULL", "NULL", "1", "100.0"],
         ])
     );
-    let sch02 = Params { school: Some("sch02".into()), ..year.clone() };
+    let sch02 = Params { school: school("sch02"), ..year.clone() };
     assert_eq!(
         report(&engine, "filtering_governance", &sch02).await,
         table(&[

@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{Duration, SecondsFormat, Utc};
-use common::{event, open, report, table};
+use common::{dates, event, hub, open, report, school, table};
 use safelake_query::reports::Params;
 use serde_json::{json, Value};
 
@@ -94,7 +94,7 @@ fn events() -> Vec<Value> {
 }
 
 fn year() -> Params {
-    Params { year: Some("2025-26".into()), ..Params::default() }
+    common::year("2025-26")
 }
 
 #[tokio::test]
@@ -116,9 +116,9 @@ async fn repeat_pupils_summary_counts_per_school_at_the_threshold() {
         report(&engine, "repeat_pupils_summary", &Params::default()).await,
         table(&[&["north", "sch01", "2", "6"], &["south", "sch02", "0", "0"]])
     );
-    let south = Params { hub: Some("south".into()), min: Some(2), ..year() };
+    let south = Params { hub: hub("south"), min: Some(2), ..year() };
     assert_eq!(report(&engine, "repeat_pupils_summary", &south).await, table(&[&["south", "sch02", "1", "2"]]));
-    let sch01 = Params { school: Some("sch01".into()), ..year() };
+    let sch01 = Params { school: school("sch01"), ..year() };
     assert_eq!(report(&engine, "repeat_pupils_summary", &sch01).await, table(&[&["north", "sch01", "1", "3"]]));
 }
 
@@ -138,7 +138,7 @@ async fn incident_timeliness_per_month_with_closures_at_the_30_day_edge() {
         ])
     );
     // As at the end of October, no October incident had had 30 days yet.
-    let october = Params { from: Some("2025-10-01".into()), to: Some("2025-11-01".into()), ..Params::default() };
+    let october = dates("2025-10-01", "2025-11-01");
     assert_eq!(
         report(&engine, "incident_timeliness", &october).await,
         table(&[
@@ -149,7 +149,7 @@ async fn incident_timeliness_per_month_with_closures_at_the_30_day_edge() {
     // As at 24 November 00:00: INC-1 (closed in time) and INC-2 (closed exactly at 30 days)
     // are not over; INC-3 (30 days on 19 November, closed an hour later) is; INC-4 reaches
     // 30 days 9 hours later, so not yet; sch02's INC-2 reached 30 days on 7 November, open.
-    let to_24_nov = Params { from: Some("2025-10-01".into()), to: Some("2025-11-24".into()), ..Params::default() };
+    let to_24_nov = dates("2025-10-01", "2025-11-24");
     assert_eq!(
         report(&engine, "incident_timeliness", &to_24_nov).await,
         table(&[
@@ -158,7 +158,7 @@ async fn incident_timeliness_per_month_with_closures_at_the_30_day_edge() {
             &["2025-11", "sch01", "2", "3.5", "100.0", "0.0", "0"],
         ])
     );
-    let south = Params { hub: Some("south".into()), ..year() };
+    let south = Params { hub: hub("south"), ..year() };
     assert_eq!(
         report(&engine, "incident_timeliness", &south).await,
         table(&[&["2025-10", "sch02", "2", "2.0", "50.0", "0.0", "1"]])
@@ -207,12 +207,7 @@ async fn escalations_count_incidents_by_referral_kind_in_their_month() {
         report(&engine, "escalations", &Params::default()).await[0],
         table(&[&["2025-06", "sch01", "1", "0", "0", "0", "0"]])[0]
     );
-    let north_autumn = Params {
-        hub: Some("north".into()),
-        from: Some("2025-11-01".into()),
-        to: Some("2026-01-01".into()),
-        ..Params::default()
-    };
+    let north_autumn = Params { hub: hub("north"), ..dates("2025-11-01", "2026-01-01") };
     assert_eq!(
         report(&engine, "escalations", &north_autumn).await,
         table(&[&["2025-11", "sch01", "0", "0", "0", "1", "0"]])

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{event, open, report, table};
+use common::{dates, event, hub, open, report, table, year};
 use safelake_query::reports::Params;
 use serde_json::{json, Value};
 
@@ -56,7 +56,7 @@ fn events() -> Vec<Value> {
 #[tokio::test]
 async fn ai_monitoring_per_severity_with_unreviewed_and_re_reviewed_alerts() {
     let (_dir, engine) = open(events()).await;
-    let year = Params { year: Some("2025-26".into()), ..Params::default() };
+    let year = year("2025-26");
     // High in October: 2 of 3 reviewed, hours 2 and 24 (median 13), A2's latest review
     // opened an incident. Severities run low to critical.
     assert_eq!(
@@ -69,17 +69,12 @@ async fn ai_monitoring_per_severity_with_unreviewed_and_re_reviewed_alerts() {
             &["2025-12", "sch01", "medium", "1", "100.0", "12.0", "0"],
         ])
     );
-    let north_december = Params {
-        hub: Some("north".into()),
-        from: Some("2025-11-01".into()),
-        to: Some("2026-01-01".into()),
-        ..Params::default()
-    };
+    let north_december = Params { hub: hub("north"), ..dates("2025-11-01", "2026-01-01") };
     assert_eq!(
         report(&engine, "ai_monitoring", &north_december).await,
         table(&[&["2025-12", "sch01", "medium", "1", "100.0", "12.0", "0"]])
     );
-    let south = Params { hub: Some("south".into()), ..year };
+    let south = Params { hub: hub("south"), ..year };
     assert_eq!(
         report(&engine, "ai_monitoring", &south).await,
         table(&[&["2025-10", "sch02", "medium", "1", "0.0", "NULL", "0"]])

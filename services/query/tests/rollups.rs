@@ -17,8 +17,7 @@ use safelake_query::rollups::check;
 use safelake_query::Engine;
 use serde_json::Value;
 
-use common::{report, write_lake};
-use safelake_query::reports::Params;
+use common::{dates, report, write_lake};
 
 /// (month, school, category).
 type Key = (String, String, String);
@@ -48,7 +47,7 @@ fn tally(events: &[Value], from: &str, to: &str) -> Counted {
 
 /// The same from the report.
 async fn counted(engine: &Engine, from: &str, to: &str) -> Counted {
-    let window = Params { from: Some(from.into()), to: Some(to.into()), ..Params::default() };
+    let window = dates(from, to);
     let number = |s: &str| s.parse::<i64>().unwrap();
     report(engine, "blocked_categories", &window)
         .await

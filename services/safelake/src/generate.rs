@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use safelake_generate::Options;
+use safelake_period::AcademicYear;
 use safelake_publish::{context, progress_bar, publish, Outgoing, DEFAULT_WINDOW};
 
 use safelake_config::Config;
@@ -30,7 +31,7 @@ pub struct Args {
     hubs: usize,
     /// Academic years, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "2024-25,2025-26")]
-    years: Vec<String>,
+    years: Vec<AcademicYear>,
     /// Filter (blocked or flagged) events across the trust and years.
     #[arg(long, default_value_t = 200_000)]
     filter_events: u64,
@@ -50,6 +51,7 @@ pub async fn run(args: Args, mut config: Config) -> Result<ExitCode> {
         println!("wrote {} to {}", summary, args.out.display());
         return Ok(ExitCode::SUCCESS);
     }
+    options.check()?;
     std::fs::create_dir_all(&args.out)?;
     let trust = safelake_generate::trust(&options);
     std::fs::write(args.out.join("trust.toml"), trust.to_toml())?;

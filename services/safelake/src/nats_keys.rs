@@ -24,7 +24,7 @@ pub fn run(args: Args, mut config: Config) -> Result<ExitCode> {
     config.trust = args.trust.or(config.trust);
     let trust = crate::configured::trust(&config)?;
     let out = args.out.unwrap_or_else(|| config.nats_store());
-    let schools: Vec<(String, String)> = trust.schools.iter().map(|s| (s.id.clone(), s.name.clone())).collect();
+    let schools: Vec<(String, String)> = trust.schools.iter().map(|s| (s.id.to_string(), s.name.clone())).collect();
     let made = keys::write(&out, &schools, false)?;
     println!("wrote {} and {}", out.join("nats.conf").display(), out.join("auth.conf").display());
     if made.is_empty() {

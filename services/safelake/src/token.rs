@@ -8,6 +8,7 @@ use anyhow::Result;
 use chrono::Utc;
 use safelake_access::{NewToken, Role, Tokens};
 use safelake_config::Config;
+use safelake_schemas::{HubId, SchoolId};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,10 +28,10 @@ enum Command {
         role: Role,
         /// The school of a dsl.
         #[arg(long)]
-        school: Option<String>,
+        school: Option<SchoolId>,
         /// The hub of a hab member.
         #[arg(long)]
-        hub: Option<String>,
+        hub: Option<HubId>,
         /// Whose it is, as the audit trail will name them (or the tool: "metabase").
         #[arg(long)]
         name: Option<String>,

@@ -77,7 +77,8 @@ pub async fn run(args: Args, mut config: Config) -> Result<ExitCode> {
         Some(_) => (crate::configured::nats(&config, "safelake up"), crate::configured::nats(&config, "safelake demo")),
         None => {
             let dir = config.nats_store();
-            let schools: Vec<(String, String)> = trust.schools.iter().map(|s| (s.id.clone(), s.name.clone())).collect();
+            let schools: Vec<(String, String)> =
+                trust.schools.iter().map(|s| (s.id.to_string(), s.name.clone())).collect();
             keys::write(&dir, &schools, demo.is_some()).context("writing the local nats-server's keys")?;
             let server = LocalServer::start_with_config(&dir, config.nats.local_port, Some(&dir.join("nats.conf")))
                 .context("starting the local nats-server (scripts/setup installs it)")?;

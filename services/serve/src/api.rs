@@ -1,10 +1,9 @@
 //! The reports as data: `GET /api/reports` says what there is, `GET /api/reports/{name}`
 //! runs one and answers in JSON, CSV or Parquet.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -14,9 +13,9 @@ use safelake_query::reports::{self, REPORTS};
 use serde_json::{json, Value};
 
 use crate::audited::Audited;
-use crate::encode::{self, Format};
+use crate::encode;
 use crate::error::{Error, Result};
-use crate::request::{report_params, scope_of};
+use crate::request::{self, Door};
 use crate::results;
 use crate::state::AppState;
 
@@ -29,10 +28,7 @@ pub async fn list(State(state): State<Arc<AppState>>, Extension(who): Extension<
             .iter()
             .map(|f| json!({"name": f.name(), "type": f.data_type().to_string()}))
             .collect();
-        let mut params = report.params();
-        if params.contains(&"from") {
-            params.push("year");
-        }
+        let params = report.keys();
         list.push(json!({
             "name": report.name,
             "title": report.title(),
@@ -48,17 +44,16 @@ pub async fn report(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
     Path(name): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response> {
     let report = reports::find(&name).ok_or_else(|| {
         let known: Vec<_> = REPORTS.iter().map(|r| r.name).collect();
         Error::not_found(format!("no report {name:?}; reports: {}", known.join(", ")))
     })?;
-    let format = Format::parse(query.get("format").map(String::as_str))?;
-    let params = report_params(report, &query, &["format"], &state.trust, &who)?;
-    let result = results::run(&state, &who, report, &params).await?;
-    let response = encode::response(report.name, format, &result, &state.marker()).map_err(Error::internal)?;
-    Ok(Audited::new(&scope_of(&params), result.batch.num_rows()).on(response))
+    let asked = request::ask(Door::Api(report), query.as_deref(), &state.trust, &who)?;
+    let result = results::run(&state, &who, report, &asked).await?;
+    let response = encode::response(report.name, asked.format(), &result, &state.marker()).map_err(Error::internal)?;
+    Ok(Audited::new(&asked.scope(), result.batch.num_rows()).on(response))
 }
 
 /// `/readyz`: 200 `{"ready": true, "problems": []}` when the service can answer

@@ -114,9 +114,16 @@ impl Catalogue {
                     (None, Some(table)) => bail!("dashboards/{page}.toml: no report {table:?} for a table"),
                     _ => bail!("dashboards/{page}.toml: an item names either a chart or a table"),
                 };
-                let pupil_level = reports::find(report).is_some_and(|r| r.pupil_level());
-                if let Some(role) = dashboard.roles.iter().find(|r| pupil_level && !r.sees_pupil_rows()) {
+                let found = reports::find(report).expect("checked above");
+                if let Some(role) = dashboard.roles.iter().find(|r| found.pupil_level() && !r.sees_pupil_rows()) {
                     bail!("dashboards/{page}.toml: report {report} lists single pupils, which the {role} role it is for does not see");
+                }
+                if let Some(role) =
+                    dashboard.roles.iter().find(|r| found.governance_reads().is_some() && r.suppressed())
+                {
+                    bail!(
+                        "dashboards/{page}.toml: report {report} is finer than the {role} role it is for sees figures"
+                    );
                 }
             }
         }

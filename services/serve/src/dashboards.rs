@@ -5,15 +5,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Extension;
-use chrono::Months;
 use minijinja::{context, Environment};
 use safelake_access::{Principal, Scope};
-use safelake_query::reports::{self, Params, Report, EARLIEST, LATEST};
+use safelake_period::{Month, Named, Term, Window, EARLIEST, LATEST};
+use safelake_query::reports::{self, Report};
 use safelake_query::suppress::Masked;
+use safelake_schemas::{HubId, SchoolId};
 use serde::Serialize;
 
 use crate::audited::{Audited, Message};
@@ -22,6 +23,7 @@ use crate::charts::titles;
 use crate::error::{Error, Result};
 use crate::label::with_school_names;
 use crate::period;
+use crate::request::{self, Asked, Door};
 use crate::results;
 use crate::state::AppState;
 use crate::table::{self, Table};
@@ -93,18 +95,18 @@ pub async fn hab(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
     Path(hub): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response> {
-    if !state.trust.hubs.iter().any(|h| h.id == hub) {
+    let Some(hub) = hub.parse::<HubId>().ok().filter(|h| state.trust.hub(h).is_some()) else {
         return Err(Error::not_found(format!("there is no hub {hub:?} in the trust")).page());
-    }
+    };
     render(&state, &who, "hab", Scope { hub: Some(hub), school: None }, query).await
 }
 
 pub async fn trustees(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    Query(query): Query<HashMap<String, String>>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response> {
     render(&state, &who, "trustees", Scope::default(), query).await
 }
@@ -113,11 +115,11 @@ pub async fn school(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
     Path(school): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response> {
-    if state.trust.school(&school).is_none() {
+    let Some(school) = school.parse::<SchoolId>().ok().filter(|s| state.trust.school(s).is_some()) else {
         return Err(Error::not_found(format!("there is no school {school:?} in the trust")).page());
-    }
+    };
     render(&state, &who, "school", Scope { school: Some(school), hub: None }, query).await
 }
 
@@ -144,61 +146,25 @@ impl Shown {
 }
 
 /// The period and school a page was asked for, checked.
-struct Request {
-    params: Params,
+struct Page {
+    asked: Asked,
     /// The same for the year before, where the page compares.
-    before: Option<Params>,
-    /// The query string that reproduces it, for download links.
-    query: String,
+    before: Option<Asked>,
 }
 
-fn request(state: &AppState, who: &Principal, scope: &Scope, query: &HashMap<String, String>) -> Result<Request> {
-    for key in query.keys() {
-        let allowed = ["year", "from", "to"].contains(&key.as_str()) || (key == "school" && scope.school.is_none());
-        if !allowed {
-            return Err(Error::bad_request(format!(
-                "a dashboard takes year, from, to{}; not {key:?}",
-                if scope.school.is_none() { ", school" } else { "" }
-            )));
+impl Page {
+    /// What `report` runs with on this page: the page's request (or its year before), or
+    /// for a report that covers no single school, the same over the school's hub (or the
+    /// trust), which the caller may see; refused to a caller held to one school.
+    fn asked_for(&self, state: &AppState, who: &Principal, report: &Report, before: bool) -> Result<Asked> {
+        let asked = if before { self.before.as_ref().expect("asked for the period before") } else { &self.asked };
+        if asked.params().school.is_none() || report.params().contains(&"school") {
+            return Ok(asked.clone());
         }
+        asked
+            .without_school(who, &state.trust)
+            .ok_or_else(|| Error::forbidden(format!("{} covers a hub or the trust, not one school", report.title())))
     }
-    let text = |key: &str| query.get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    let (mut from, to, mut year) = (text("from"), text("to"), text("year"));
-    if from.is_none() && to.is_none() && year.is_none() {
-        year = Some(period::default_year(&state.lake));
-    }
-    if year.is_some() && (from.is_some() || to.is_some()) {
-        // A filter form sends both; the dates the reader typed win.
-        year = None;
-        from = from.or(Some(EARLIEST.to_string()));
-    }
-    let scope = Scope { school: scope.school.clone().or(text("school")), hub: scope.hub.clone() };
-    scope.check(&state.trust).map_err(Error::bad_request)?;
-    let scope = who.scope(&scope, &state.trust)?;
-    let params = Params { from, to, year, school: scope.school.clone(), hub: scope.hub.clone(), min: None };
-    let (start, end) = params.window().map_err(|e| Error::bad_request(format!("{e:#}")))?;
-    let before = match &params.year {
-        Some(year) => period::previous_year(year).map(|y| Params { year: Some(y), ..params.clone() }),
-        None if start != EARLIEST && end != LATEST => {
-            let back = |d: chrono::NaiveDate| d.checked_sub_months(Months::new(12)).map(|d| d.to_string());
-            Some(Params { year: None, from: back(start), to: back(end), ..params.clone() })
-        }
-        None => None,
-    };
-    let mut pairs: Vec<(&str, String)> = Vec::new();
-    for (key, value) in [
-        ("year", &params.year),
-        ("from", &params.from),
-        ("to", &params.to),
-        ("school", &params.school),
-        ("hub", &params.hub),
-    ] {
-        if let Some(value) = value {
-            pairs.push((key, value.clone()));
-        }
-    }
-    let query = serde_urlencoded::to_string(&pairs).map_err(|e| Error::internal(e.into()))?;
-    Ok(Request { params, before, query })
 }
 
 async fn render(
@@ -206,7 +172,7 @@ async fn render(
     who: &Principal,
     name: &str,
     scope: Scope,
-    query: HashMap<String, String>,
+    query: Option<String>,
 ) -> Result<Response> {
     let dashboard = state.catalogue.dashboard(name);
     if !dashboard.roles.contains(&who.role) {
@@ -218,9 +184,11 @@ async fn render(
         ))
         .page());
     }
-    let asked = request(state, who, &scope, &query).map_err(Error::page)?;
+    let door = Door::Dashboard { scope: &scope, default: period::default_year(&state.lake) };
+    let asked = request::ask(door, query.as_deref(), &state.trust, who).map_err(Error::page)?;
+    let page = Page { before: asked.year_before(), asked };
     let items = || dashboard.sections.iter().flat_map(|s| s.items.iter());
-    let results = run_all(state, who, items().flat_map(|item| runs(state, item, &asked)), &asked).await;
+    let results = run_all(state, who, items().flat_map(|item| runs(state, item, &page)), &page).await;
     // A page with nothing to show is an error, not a page of apologies.
     if results.values().all(Result::is_err) {
         if let Some(Err(error)) = results.values().next() {
@@ -232,13 +200,13 @@ async fn render(
         let mut shown = Vec::new();
         for item in &section.items {
             shown.push(
-                show(state, item, &asked, &results).unwrap_or_else(|e| Shown::failed(title_of(state, item), e.message)),
+                show(state, who, item, &page, &results)
+                    .unwrap_or_else(|e| Shown::failed(title_of(state, item), e.message)),
             );
         }
         sections.push(context! {heading => section.heading, about => section.about, items => shown});
     }
-    let (from, to) = asked.params.window().map_err(|e| Error::bad_request(format!("{e:#}")).page())?;
-    let page_scope = Scope { school: asked.params.school.clone(), hub: asked.params.hub.clone() };
+    let page_scope = page.asked.scope();
     let in_scope: Vec<_> = state
         .trust
         .schools
@@ -247,34 +215,32 @@ async fn render(
         .map(|s| context! {id => s.id, name => s.name})
         .collect();
     let title = format!("{}: {}", dashboard.title, scope.describe(&state.trust));
+    let window = page.asked.window();
     let rows = results.values().flatten().map(|r| r.batch.num_rows()).sum();
     let withheld = results.values().flatten().any(Masked::any).then(|| state.marker());
-    let page = state.templates.render(
+    let html = state.templates.render(
         "dashboard.html",
         context! {
             title,
             about => dashboard.about,
             scope => page_scope.describe(&state.trust),
-            period => period::describe(from, to),
-            before => asked.before.as_ref().and_then(|b| b.window().ok()).map(|(f, t)| period::describe(f, t)),
-            years => period::years(&state.lake),
-            year => asked.params.year,
-            from => asked.params.from.filter(|_| asked.params.year.is_none()),
-            to => asked.params.to,
+            period => window.describe(),
+            before => page.before.as_ref().map(|b| b.window().describe()),
+            filters => filters(state, who, window),
             schools => if scope.school.is_none() { in_scope } else { vec![] },
-            school => asked.params.school,
+            school => page_scope.school,
             sections,
             withheld,
             user => user(who),
         },
     )?;
-    let mut response = Audited::new(&page_scope, rows).on(page.into_response());
+    let mut response = Audited::new(&page_scope, rows).on(html.into_response());
     // The page answers 200 with the rest of its items; the trail says what was missing.
     let mut failed: Vec<_> = results
         .iter()
         .filter_map(|((name, before), result)| {
             let error = result.as_ref().err()?;
-            Some(format!("{name}{}: {}", if *before { " (the period before)" } else { "" }, error.message))
+            Some(format!("{name}{}: {}", if *before { " (the period before)" } else { "" }, error.trail()))
         })
         .collect();
     failed.sort();
@@ -293,10 +259,10 @@ fn report_of(state: &AppState, item: &Item) -> &'static Report {
 
 /// The runs an item needs: its report over the period, and over the period before when
 /// it compares the two.
-fn runs(state: &AppState, item: &Item, asked: &Request) -> Vec<Run> {
+fn runs(state: &AppState, item: &Item, page: &Page) -> Vec<Run> {
     let report = report_of(state, item);
     let mut runs = vec![(report, false)];
-    if item.chart.is_none() && !item.compare.is_empty() && asked.before.is_some() {
+    if item.chart.is_none() && !item.compare.is_empty() && page.before.is_some() {
         runs.push((report, true));
     }
     runs
@@ -310,7 +276,7 @@ fn title_of(state: &AppState, item: &Item) -> String {
 }
 
 /// Shows one item from the page's results.
-fn show(state: &AppState, item: &Item, asked: &Request, results: &Results) -> Result<Shown> {
+fn show(state: &AppState, who: &Principal, item: &Item, page: &Page, results: &Results) -> Result<Shown> {
     let chart = item.chart.as_ref().map(|c| &state.catalogue.charts[c]);
     let report = report_of(state, item);
     let report_name = report.name;
@@ -318,12 +284,13 @@ fn show(state: &AppState, item: &Item, asked: &Request, results: &Results) -> Re
     let now = results[&(report.name, false)].as_ref().map_err(Error::clone)?;
     let then = results.get(&(report.name, true)).map(|then| then.as_ref().map_err(Error::clone)).transpose()?;
     let marker = state.marker();
-    let query = &asked.query;
+    let asked = page.asked_for(state, who, report, false)?;
+    let query = &asked.query();
     let csv = ("Table (CSV)".to_string(), format!("/api/reports/{report_name}?{}", join(query, "format=csv")));
     match chart {
         Some(chart) => {
             let name = item.chart.as_deref().expect("a chart item");
-            let mut titles = titles(state, chart, &asked.params, now.any());
+            let mut titles = titles(state, chart, &asked, now.any());
             titles.title = title;
             let batches = std::slice::from_ref(&now.batch);
             let svg = safelake_charts::svg(&chart.spec, &titles, batches).map_err(Error::internal)?;
@@ -362,6 +329,37 @@ fn show(state: &AppState, item: &Item, asked: &Request, results: &Results) -> Re
     }
 }
 
+/// The filter form as the reader left it: the year and term when the window is one,
+/// otherwise its bounds, as months for the roles that see whole months only (they are
+/// never offered a day) and as dates for the others.
+fn filters(state: &AppState, who: &Principal, window: Window) -> minijinja::Value {
+    let (year, term) = match window.named() {
+        Some(Named::Year(year)) => (Some(year), None),
+        Some(Named::Term(year, term)) => (Some(year), Some(term)),
+        None => (None, None),
+    };
+    let bounded = window.named().is_none();
+    let from = (bounded && window.from() != EARLIEST).then(|| window.from());
+    let to = (bounded && window.to() != LATEST).then(|| window.to());
+    let in_months = who.role.suppressed();
+    let (from, to) = if in_months {
+        (from.map(|d| Month::of(d).to_string()), to.and_then(|d| d.pred_opt()).map(|d| Month::of(d).to_string()))
+    } else {
+        (from.map(|d| d.to_string()), to.map(|d| d.to_string()))
+    };
+    let months: Option<Vec<_>> =
+        in_months.then(|| period::months(&state.lake).into_iter().map(|m| (m.to_string(), m.title())).collect());
+    context! {
+        years => period::years(&state.lake).iter().map(ToString::to_string).collect::<Vec<_>>(),
+        year => year.map(|y| y.to_string()),
+        terms => Term::ALL.iter().map(|t| (t.as_str(), t.title())).collect::<Vec<_>>(),
+        term => term.map(Term::as_str),
+        months,
+        from,
+        to,
+    }
+}
+
 fn join(query: &str, extra: &str) -> String {
     if query.is_empty() {
         extra.to_string()
@@ -378,7 +376,7 @@ type Results = HashMap<(&'static str, bool), Result<Masked>>;
 /// all at once: one after another, small queries leave the other cores idle; together
 /// they take little longer than the largest. A report that fails is kept as its error,
 /// for its items to say so.
-async fn run_all(state: &AppState, who: &Principal, runs: impl Iterator<Item = Run>, asked: &Request) -> Results {
+async fn run_all(state: &AppState, who: &Principal, runs: impl Iterator<Item = Run>, page: &Page) -> Results {
     let mut distinct: Vec<Run> = Vec::new();
     for run in runs {
         if !distinct.iter().any(|(r, b)| r.name == run.0.name && *b == run.1) {
@@ -386,10 +384,12 @@ async fn run_all(state: &AppState, who: &Principal, runs: impl Iterator<Item = R
         }
     }
     let done = futures::future::join_all(distinct.iter().map(|&(report, before)| async move {
-        let params = if before { asked.before.as_ref().expect("asked for the period before") } else { &asked.params };
-        let result = results::run(state, who, report, params)
-            .await
-            .and_then(|result| result.map_batch(|b| with_school_names(b, &state.trust)).map_err(Error::internal));
+        let result = match page.asked_for(state, who, report, before) {
+            Ok(asked) => results::run(state, who, report, &asked)
+                .await
+                .and_then(|result| result.map_batch(|b| with_school_names(b, &state.trust)).map_err(Error::internal)),
+            Err(error) => Err(error),
+        };
         ((report.name, before), result)
     }))
     .await;

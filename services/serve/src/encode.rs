@@ -20,9 +20,11 @@ pub enum Format {
     Parquet,
 }
 
-impl Format {
-    pub fn parse(text: Option<&str>) -> Result<Format, Error> {
-        match text.unwrap_or("json") {
+impl std::str::FromStr for Format {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Format, Error> {
+        match text {
             "json" => Ok(Format::Json),
             "csv" => Ok(Format::Csv),
             "parquet" => Ok(Format::Parquet),

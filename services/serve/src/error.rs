@@ -1,20 +1,25 @@
 //! Errors a caller can act on: a status and a message that says what to fix, as JSON for
-//! the API and charts, or as a page for a browser.
+//! the API and charts, or as a page for a browser. A failure inside the service tells
+//! the caller only that it failed and under which request id; its error chain (which can
+//! name files, plans and columns) goes to the log and the audit trail under that id.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
+use rand::distr::{Alphanumeric, SampleString};
 
 #[derive(Debug, Clone)]
 pub struct Error {
     pub status: StatusCode,
     pub message: String,
+    /// What the trail records instead of `message`: an internal failure's chain.
+    detail: Option<String>,
     page: bool,
 }
 
 impl Error {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Error {
-        Error { status, message: message.into(), page: false }
+        Error { status, message: message.into(), detail: None, page: false }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Error {
@@ -22,18 +27,34 @@ impl Error {
     }
 
     pub fn not_found(message: impl Into<String>) -> Error {
-        Error { status: StatusCode::NOT_FOUND, message: message.into(), page: false }
+        Error::new(StatusCode::NOT_FOUND, message)
     }
 
     /// The caller may not see this: the message says what it may see instead.
     pub fn forbidden(message: impl Into<String>) -> Error {
-        Error { status: StatusCode::FORBIDDEN, message: message.into(), page: false }
+        Error::new(StatusCode::FORBIDDEN, message)
     }
 
-    /// A failure of the service, not the request: logged in full, reported plainly.
+    /// A failure of the service, not the request: logged and audited in full under a
+    /// new request id, reported to the caller as that id and no more.
     pub fn internal(error: anyhow::Error) -> Error {
-        tracing::error!(error = format!("{error:#}"), "request failed");
-        Error { status: StatusCode::INTERNAL_SERVER_ERROR, message: format!("{error:#}"), page: false }
+        let id = Alphanumeric.sample_string(&mut rand::rng(), 12);
+        let chain = format!("{error:#}");
+        tracing::error!(request_id = id, error = chain, "request failed");
+        Error {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: format!(
+                "the service could not answer this request (request id {id}); try again, and if it fails again, \
+                 give the id to the trust's administrator, whose log has the details"
+            ),
+            detail: Some(format!("request id {id}: {chain}")),
+            page: false,
+        }
+    }
+
+    /// What the audit trail records: the message, or for an internal failure its chain.
+    pub fn trail(&self) -> &str {
+        self.detail.as_deref().unwrap_or(&self.message)
     }
 
     /// The same error, shown as an HTML page.
@@ -51,7 +72,7 @@ impl From<safelake_access::Refused> for Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let message = crate::audited::Message(self.message.clone());
+        let message = crate::audited::Message(self.trail().to_string());
         let mut response = self.response();
         response.extensions_mut().insert(message);
         response

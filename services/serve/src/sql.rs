@@ -81,7 +81,7 @@ async fn answer(
         let body = encode::arrow_ipc(&result).map_err(Error::internal)?;
         ([(header::CONTENT_TYPE, "application/vnd.apache.arrow.stream")], body).into_response()
     } else {
-        let format = Format::parse(Some(format))
+        let format = format.parse::<Format>()
             .map_err(|_| Error::bad_request(format!("format {format:?} is not one of json, csv, arrow, parquet")))?;
         encode::response("query", format, &result, &state.marker()).map_err(Error::internal)?
     };

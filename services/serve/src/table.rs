@@ -15,6 +15,9 @@ pub struct Table {
     pub headings: Vec<String>,
     pub numeric: Vec<bool>,
     pub rows: Vec<Vec<String>>,
+    /// A second, smaller line under a cell (the year before and the change), in the
+    /// shape of `rows`, "" where there is none; empty when no cell has one.
+    pub notes: Vec<Vec<String>>,
 }
 
 /// `rate_per_1000` → "Rate per 1000"; `pct_reviewed` → "% reviewed".
@@ -43,6 +46,7 @@ pub fn table(result: &Masked, columns: &[String], marker: &str) -> anyhow::Resul
         headings: picked.iter().map(|&i| humanise(schema.field(i).name())).collect(),
         numeric: picked.iter().map(|&i| is_numeric(schema.field(i).data_type())).collect(),
         rows: cells.into_iter().map(|row| picked.iter().map(|&i| row[i].clone()).collect()).collect(),
+        notes: Vec::new(),
     })
 }
 
@@ -82,8 +86,9 @@ enum Figure {
 }
 
 /// This period's rows beside the one before: rows matched on their text columns, and for
-/// each of `values` the figure now, the figure before and the change with its direction
-/// (none where either figure is withheld, which would give it back).
+/// each of `values` one column, the figure now with a line under it for the figure before
+/// and the change with its direction (none where either figure is withheld, which would
+/// give it back). One column a figure, not three, so the review fits a page.
 pub fn compare(now: &Masked, before: &Masked, by: &[String], values: &[String], marker: &str) -> anyhow::Result<Table> {
     let schema = now.batch.schema();
     let named = schema.index_of("school_name").is_ok();
@@ -139,34 +144,34 @@ pub fn compare(now: &Masked, before: &Masked, by: &[String], values: &[String], 
     let mut headings: Vec<String> = keys.iter().map(|&k| humanise(schema.field(k).name())).collect();
     let mut numeric = vec![false; keys.len()];
     for &v in &values {
-        let name = humanise(schema.field(v).name());
-        headings.extend([name.clone(), format!("{name}, year before"), "Change".to_string()]);
-        numeric.extend([true, true, true]);
+        headings.push(humanise(schema.field(v).name()));
+        numeric.push(true);
     }
     let figure = |v: Figure| match v {
         Figure::Missing => "–".to_string(),
         Figure::Value(v) => format_number(v),
         Figure::Withheld => marker.to_string(),
     };
-    let rows = keys_seen
-        .into_iter()
-        .map(|key| {
-            let mut row = key.clone();
-            for i in 0..values.len() {
-                let a = now.get(key).map_or(Figure::Missing, |f| f[i]);
-                let b = before.get(key).map_or(Figure::Missing, |f| f[i]);
-                let change = match (a, b) {
-                    (Figure::Value(a), Figure::Value(b)) if a > b => format!("▲ {}", format_number(a - b)),
-                    (Figure::Value(a), Figure::Value(b)) if a < b => format!("▼ {}", format_number(b - a)),
-                    (Figure::Value(_), Figure::Value(_)) => "no change".to_string(),
-                    _ => "–".to_string(),
-                };
-                row.extend([figure(a), figure(b), change]);
-            }
-            row
-        })
-        .collect();
-    Ok(Table { headings, numeric, rows })
+    let (mut rows, mut notes) = (Vec::new(), Vec::new());
+    for key in keys_seen {
+        let mut row = key.clone();
+        let mut note = vec![String::new(); key.len()];
+        for i in 0..values.len() {
+            let a = now.get(key).map_or(Figure::Missing, |f| f[i]);
+            let b = before.get(key).map_or(Figure::Missing, |f| f[i]);
+            let change = match (a, b) {
+                (Figure::Value(a), Figure::Value(b)) if a > b => format!(" · ▲ {}", format_number(a - b)),
+                (Figure::Value(a), Figure::Value(b)) if a < b => format!(" · ▼ {}", format_number(b - a)),
+                (Figure::Value(_), Figure::Value(_)) => " · no change".to_string(),
+                _ => String::new(),
+            };
+            row.push(figure(a));
+            note.push(format!("was {}{change}", figure(b)));
+        }
+        rows.push(row);
+        notes.push(note);
+    }
+    Ok(Table { headings, numeric, rows, notes })
 }
 
 fn format_number(v: f64) -> String {
@@ -203,7 +208,8 @@ mod tests {
         now.mask.insert("incidents".into(), vec![false, true]);
         let before = open(batch(&["sch01", "sch02"], &[10, 9], &[Some(3.0), Some(3.0)]));
         let table = compare(&now, &before, &[], &["incidents".into()], "<5").unwrap();
-        assert_eq!(table.rows, [["sch01", "12", "10", "▲ 2"], ["sch02", "<5", "9", "–"]]);
+        assert_eq!(table.rows, [["sch01", "12"], ["sch02", "<5"]]);
+        assert_eq!(table.notes, [["", "was 10 · ▲ 2"], ["", "was 9"]]);
         let shown = super::table(&now, &[], "<5").unwrap();
         assert_eq!(shown.rows[1], ["sch02", "<5", "1"]);
         assert_eq!(shown.numeric, [false, true, true]);
@@ -222,14 +228,8 @@ mod tests {
         let before = batch(&["sch02", "sch03"], &[7, 3], &[Some(2.5), Some(1.0)]);
         let (now, before) = (open(now), open(before));
         let table = compare(&now, &before, &[], &["incidents".into(), "rate_per_1000".into()], "<5").unwrap();
-        assert_eq!(table.headings[..4], ["School id", "Incidents", "Incidents, year before", "Change"]);
-        assert_eq!(
-            table.rows,
-            [
-                ["sch01", "12", "–", "–", "4", "–", "–"],
-                ["sch02", "5", "7", "▼ 2", "–", "2.5", "–"],
-                ["sch03", "–", "3", "–", "–", "1", "–"],
-            ]
-        );
+        assert_eq!(table.headings, ["School id", "Incidents", "Rate per 1000"]);
+        assert_eq!(table.rows, [["sch01", "12", "4"], ["sch02", "5", "–"], ["sch03", "–", "–"]]);
+        assert_eq!(table.notes, [["", "was –", "was –"], ["", "was 7 · ▼ 2", "was 2.5"], ["", "was 3", "was 1"]]);
     }
 }

@@ -52,8 +52,8 @@ impl Service {
         let new = NewToken {
             name: format!("{role} {}", scope.unwrap_or("trust")),
             role,
-            school: scope.filter(|_| role == Role::Dsl).map(Into::into),
-            hub: scope.filter(|_| role == Role::Hab).map(Into::into),
+            school: scope.filter(|_| role == Role::Dsl).map(|s| s.parse().expect("a school id")),
+            hub: scope.filter(|_| role == Role::Hab).map(|h| h.parse().expect("a hub id")),
             expires_in_days: None,
         };
         let (record, token) = self.tokens.create(new, &self.trust).expect("a token for the test");
@@ -151,7 +151,7 @@ impl Caller {
 pub fn message(body: &[u8]) -> String {
     match serde_json::from_slice::<Value>(body) {
         Ok(error) => error["error"].as_str().unwrap_or_default().to_string(),
-        Err(_) => String::from_utf8_lossy(body).replace("&quot;", "\"").replace("&#x2f;", "/"),
+        Err(_) => String::from_utf8_lossy(body).replace("&quot;", "\"").replace("&#x2f;", "/").replace("&amp;", "&"),
     }
 }
 

@@ -4,7 +4,10 @@
 
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use safelake_lake::Lake;
+use safelake_period::Window;
+use safelake_query::reports::Params;
 use safelake_query::Engine;
+use safelake_schemas::{HubId, SchoolId};
 pub use safelake_tests::lake::{event, write_events as write_lake, TRUST};
 use serde_json::Value;
 
@@ -38,11 +41,32 @@ pub async fn open(events: Vec<Value>) -> (tempfile::TempDir, Engine) {
 }
 
 /// A report's rows as display strings.
-pub async fn report(engine: &Engine, name: &str, params: &safelake_query::reports::Params) -> Rows {
+pub async fn report(engine: &Engine, name: &str, params: &Params) -> Rows {
     to_rows(safelake_query::reports::run(engine.context(), name, params).await.unwrap())
 }
 
 /// A table written by hand, in the form `report` returns.
 pub fn table(rows: &[&[&str]]) -> Rows {
     rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}
+
+/// A report over the academic year `text` (`2025-26`), for the whole trust.
+pub fn year(text: &str) -> Params {
+    Params::over(Window::year(text.parse().unwrap()))
+}
+
+/// A report over the days `[from, to)` (`2025-10-01`), for the whole trust.
+pub fn dates(from: &str, to: &str) -> Params {
+    let date = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    Params::over(Window::between(date(from), date(to)).unwrap())
+}
+
+/// The school scope `text`.
+pub fn school(text: &str) -> Option<SchoolId> {
+    Some(text.parse().unwrap())
+}
+
+/// The hub scope `text`.
+pub fn hub(text: &str) -> Option<HubId> {
+    Some(text.parse().unwrap())
 }

@@ -27,6 +27,7 @@ use safelake_generate::Options;
 use safelake_lake::compact::{compact_lake, CompactionPolicy};
 use safelake_lake::layout::file_name;
 use safelake_lake::{content_hash, write_parquet, FamilyBuilder, Lake, Partition};
+use safelake_period::AcademicYear;
 use safelake_schemas::events::CloudEvent;
 use safelake_schemas::{validate_value, Family, ValidEvent};
 
@@ -57,7 +58,7 @@ pub struct Args {
     seed: u64,
     /// Academic years, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "2024-25,2025-26")]
-    years: Vec<String>,
+    years: Vec<AcademicYear>,
     /// Validating threads (default: one per CPU).
     #[arg(long)]
     threads: Option<usize>,

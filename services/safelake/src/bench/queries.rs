@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use safelake_access::{NewToken, Role, Tokens};
+use safelake_period::{AcademicYear, Window};
 use safelake_query::{reports, Engine};
-use safelake_schemas::Trust;
+use safelake_schemas::{HubId, Trust};
 use safelake_serve::{ServeOptions, Server};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -34,10 +35,10 @@ pub struct Args {
     runs: usize,
     /// The academic year every report and the dashboard is asked for.
     #[arg(long, default_value = "2025-26")]
-    year: String,
+    year: AcademicYear,
     /// The hub of the hub-scoped runs and the dashboard (default: the trust's first).
     #[arg(long)]
-    hub: Option<String>,
+    hub: Option<HubId>,
     /// Only these reports, comma-separated (default: every report).
     #[arg(long, value_delimiter = ',')]
     reports: Vec<String>,
@@ -85,7 +86,6 @@ pub async fn run(args: Args) -> Result<()> {
         Some(hub) => hub.clone(),
         None => trust.hubs.first().context("the trust has no hub")?.id.clone(),
     };
-    reports::academic_year(&args.year)?;
     let selected: Vec<&reports::Report> = reports::REPORTS
         .iter()
         .filter(|r| args.reports.is_empty() || args.reports.iter().any(|n| n == r.name))
@@ -112,8 +112,7 @@ pub async fn run(args: Args) -> Result<()> {
         let engine = Engine::open(&args.lake, &trust).await?;
         for report in selected {
             for (scope, hub) in [("trust", None), ("hub", Some(hub.clone()))] {
-                let params =
-                    reports::Params { year: Some(args.year.clone()), hub: hub.clone(), ..reports::Params::default() };
+                let params = reports::Params { window: Window::year(args.year), hub, ..reports::Params::default() };
                 let reset = reset_peak();
                 let mut timed = Timed { runs: Vec::new(), rows: 0, peak_mib: None };
                 for _ in 0..args.runs {
@@ -192,13 +191,13 @@ pub async fn run(args: Args) -> Result<()> {
 /// Starts the query service in this process and times the HAB dashboard over HTTP, as
 /// a member of that hub sees it (suppression included): the wait until `/readyz` answers
 /// 200, the first request, then `runs` more.
-async fn dashboard(args: &Args, trust: &Trust, path: &str, hub: &str) -> Result<(Duration, Duration, Timed)> {
+async fn dashboard(args: &Args, trust: &Trust, path: &str, hub: &HubId) -> Result<(Duration, Duration, Timed)> {
     let shutdown = CancellationToken::new();
     let mut options = ServeOptions::new("127.0.0.1:0".parse()?, args.lake.clone(), trust.clone());
     let tokens = tempfile::tempdir()?;
     options.tokens = tokens.path().join("tokens.json");
     let member =
-        NewToken { name: "bench".into(), role: Role::Hab, school: None, hub: Some(hub.into()), expires_in_days: None };
+        NewToken { name: "bench".into(), role: Role::Hab, school: None, hub: Some(hub.clone()), expires_in_days: None };
     let (_, token) = Tokens::new(&options.tokens).create(member, trust)?;
     let server = Server::start(options, shutdown.clone()).await?;
     let started = Instant::now();
