@@ -3,8 +3,7 @@
 //! event of the demo trust, serves the HAB dashboard and a report; stopped with SIGINT and
 //! started again on the same directory it holds the same events, none twice.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -13,84 +12,8 @@ use safelake_generate::Options;
 use safelake_tests::eventually;
 use serde_json::Value;
 
-/// The demo's size: small, so that the test is quick; everything else is the default.
-const FILTER_EVENTS: u64 = 20_000;
-
-struct Up {
-    child: Child,
-    base: String,
-    /// What it printed, line by line.
-    lines: std::sync::mpsc::Receiver<String>,
-}
-
-impl Drop for Up {
-    /// A test that failed half-way leaves no process behind.
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-impl Up {
-    fn start(data: &std::path::Path, port: u16, nats_port: u16) -> Result<Up> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_safelake"))
-            .args(["up", "--demo", "--data"])
-            .arg(data)
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--pg-listen", "off"])
-            .args(["--nats-port", &nats_port.to_string(), "--filter-events", &FILTER_EVENTS.to_string()])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()?;
-        let stdout = child.stdout.take().context("its output")?;
-        let (send, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(Up { child, base: format!("http://127.0.0.1:{port}"), lines })
-    }
-
-    /// The line it printed that starts with `prefix`, waiting for it.
-    fn printed(&self, prefix: &str) -> Result<String> {
-        loop {
-            let line = self.lines.recv_timeout(Duration::from_secs(120)).with_context(|| format!("no {prefix:?}"))?;
-            if line.starts_with(prefix) {
-                return Ok(line);
-            }
-        }
-    }
-
-    /// SIGINT, as Ctrl-C; it must stop cleanly.
-    fn interrupt(&mut self) -> Result<()> {
-        // SAFETY: kill(2) on our own child's pid, which we have not yet reaped.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGINT);
-        }
-        for _ in 0..600 {
-            if let Some(status) = self.child.try_wait()? {
-                if !status.success() {
-                    bail!("safelake up exited with {status}");
-                }
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        self.child.kill()?;
-        bail!("safelake up did not stop within 60 s of SIGINT")
-    }
-}
-
-async fn ready(http: &reqwest::Client, base: &str) -> Result<()> {
-    eventually(Duration::from_secs(120), "readiness", || async {
-        Ok(matches!(http.get(format!("{base}/readyz")).send().await, Ok(r) if r.status() == 200))
-    })
-    .await
-}
+mod common;
+use common::{ready, Up, FILTER_EVENTS};
 
 /// The lake's events and distinct event ids, by the director's SQL.
 async fn counts(http: &reqwest::Client, base: &str, token: &str) -> Result<(i64, i64)> {

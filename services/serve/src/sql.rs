@@ -1,6 +1,7 @@
 //! `POST /api/sql`: the director's own read-only SQL over the lake, the audit trail
-//! included, answered in JSON, CSV, Arrow IPC or Parquet. The body is the SQL itself,
-//! `{"sql": "..."}`, or a form field `sql`; `?format=` picks the output.
+//! included, answered in JSON, CSV, Arrow IPC or Parquet. The body is the SQL itself
+//! (whatever its content type says, as curl labels it a form), `{"sql": "..."}`, or a
+//! form field `sql`; `?format=` picks the output.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,10 +32,15 @@ fn sql_of(headers: &HeaderMap, body: &Bytes) -> Result<String> {
             .and_then(|s| s.as_str())
             .map(str::to_string)
             .ok_or_else(|| Error::bad_request("send {\"sql\": \"SELECT ...\"}"))?
-    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+    } else if content_type.starts_with("application/x-www-form-urlencoded") && is_form(text) {
         let fields: HashMap<String, String> = serde_urlencoded::from_str(text)
             .map_err(|e| Error::bad_request(format!("the form does not decode: {e}")))?;
-        fields.get("sql").cloned().ok_or_else(|| Error::bad_request("the form sends its query as the field `sql`"))?
+        fields.get("sql").cloned().ok_or_else(|| {
+            Error::bad_request(
+                "the form has no field `sql`: send sql=<the query>, or the SQL itself as the body \
+                 (curl --data-binary \"SELECT ...\" with -H \"Content-Type: text/plain\", or without it)",
+            )
+        })?
     } else {
         text.to_string()
     };
@@ -42,6 +48,17 @@ fn sql_of(headers: &HeaderMap, body: &Bytes) -> Result<String> {
         return Err(Error::bad_request("there is no SQL in the request; send a SELECT"));
     }
     Ok(sql)
+}
+
+/// Whether a body sent as a form is one: `key=value` pairs joined by `&`, whose keys a
+/// browser would have encoded (no spaces, no brackets). `curl --data-binary "SELECT ..."`
+/// labels its body a form too; that body is SQL, and is taken as such.
+fn is_form(text: &str) -> bool {
+    text.split('&').all(|pair| {
+        pair.split_once('=').is_some_and(|(key, _)| {
+            !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"%+-_.*".contains(&b))
+        })
+    })
 }
 
 pub async fn run(
@@ -81,7 +98,8 @@ async fn answer(
         let body = encode::arrow_ipc(&result).map_err(Error::internal)?;
         ([(header::CONTENT_TYPE, "application/vnd.apache.arrow.stream")], body).into_response()
     } else {
-        let format = format.parse::<Format>()
+        let format = format
+            .parse::<Format>()
             .map_err(|_| Error::bad_request(format!("format {format:?} is not one of json, csv, arrow, parquet")))?;
         encode::response("query", format, &result, &state.marker()).map_err(Error::internal)?
     };
@@ -131,4 +149,30 @@ pub async fn console(State(state): State<Arc<AppState>>, Extension(who): Extensi
 
 pub async fn script() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../static/console.js"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql(content_type: &str, body: &str) -> Result<String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+        sql_of(&headers, &Bytes::from(body.to_string()))
+    }
+
+    #[test]
+    fn a_body_is_sql_unless_it_is_a_form_or_json_that_carries_it() {
+        let form = "application/x-www-form-urlencoded";
+        // curl --data-binary labels raw SQL a form.
+        let raw = "SELECT school_id, count(*) FROM incidents WHERE a = 1 GROUP BY 1";
+        assert_eq!(sql(form, raw).unwrap(), raw);
+        assert_eq!(sql(form, "SELECT 1").unwrap(), "SELECT 1");
+        assert_eq!(sql(form, "sql=SELECT+1%3B&format=csv").unwrap(), "SELECT 1;");
+        assert_eq!(sql("text/plain", "SELECT 2").unwrap(), "SELECT 2");
+        assert_eq!(sql("application/json", r#"{"sql": "SELECT 3"}"#).unwrap(), "SELECT 3");
+        let missing = sql(form, "query=SELECT+1").unwrap_err().message;
+        assert!(missing.contains("no field `sql`") && missing.contains("text/plain"), "{missing}");
+        assert!(sql(form, "").is_err());
+    }
 }
