@@ -184,7 +184,8 @@ async fn render(
         ))
         .page());
     }
-    let door = Door::Dashboard { scope: &scope, default: period::default_year(&state.lake) };
+    let held = period::Held::of(&state.lake);
+    let door = Door::Dashboard { scope: &scope, default: held.default_year() };
     let asked = request::ask(door, query.as_deref(), &state.trust, who).map_err(Error::page)?;
     let page = Page { before: asked.year_before(), asked };
     let items = || dashboard.sections.iter().flat_map(|s| s.items.iter());
@@ -226,7 +227,7 @@ async fn render(
             scope => page_scope.describe(&state.trust),
             period => window.describe(),
             before => page.before.as_ref().map(|b| b.window().describe()),
-            filters => filters(state, who, window),
+            filters => filters(&held, who, window),
             schools => if scope.school.is_none() { in_scope } else { vec![] },
             school => page_scope.school,
             sections,
@@ -332,7 +333,7 @@ fn show(state: &AppState, who: &Principal, item: &Item, page: &Page, results: &R
 /// The filter form as the reader left it: the year and term when the window is one,
 /// otherwise its bounds, as months for the roles that see whole months only (they are
 /// never offered a day) and as dates for the others.
-fn filters(state: &AppState, who: &Principal, window: Window) -> minijinja::Value {
+fn filters(held: &period::Held, who: &Principal, window: Window) -> minijinja::Value {
     let (year, term) = match window.named() {
         Some(Named::Year(year)) => (Some(year), None),
         Some(Named::Term(year, term)) => (Some(year), Some(term)),
@@ -348,9 +349,9 @@ fn filters(state: &AppState, who: &Principal, window: Window) -> minijinja::Valu
         (from.map(|d| d.to_string()), to.map(|d| d.to_string()))
     };
     let months: Option<Vec<_>> =
-        in_months.then(|| period::months(&state.lake).into_iter().map(|m| (m.to_string(), m.title())).collect());
+        in_months.then(|| held.months().into_iter().map(|m| (m.to_string(), m.title())).collect());
     context! {
-        years => period::years(&state.lake).iter().map(ToString::to_string).collect::<Vec<_>>(),
+        years => held.years().iter().map(ToString::to_string).collect::<Vec<_>>(),
         year => year.map(|y| y.to_string()),
         terms => Term::ALL.iter().map(|t| (t.as_str(), t.title())).collect::<Vec<_>>(),
         term => term.map(Term::as_str),
