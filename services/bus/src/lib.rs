@@ -4,6 +4,7 @@
 //! Publishers and the ingest both call [`ensure_stream`], so whichever starts first
 //! creates the stream with the same settings.
 
+pub mod cluster;
 pub mod keys;
 pub mod local;
 
@@ -26,6 +27,7 @@ pub const MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Where and how to reach NATS.
 #[derive(Debug, Clone)]
 pub struct NatsOptions {
+    /// A server's URL, or the URLs of a cluster's servers separated by commas.
     pub url: String,
     /// A `.creds` file (JWT + nkey) for deployments with per-school credentials.
     pub credentials: Option<PathBuf>,
@@ -67,7 +69,11 @@ pub async fn connect(options: &NatsOptions) -> Result<async_nats::Client> {
     if let Some((user, password)) = &options.user {
         connect = connect.user_and_password(user.clone(), password.clone());
     }
-    let client = tokio::time::timeout(Duration::from_secs(30), connect.connect(&options.url))
+    // A cluster's servers, any of which will do: the client moves to another when one
+    // goes away.
+    let servers: Vec<String> =
+        options.url.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+    let client = tokio::time::timeout(Duration::from_secs(30), connect.connect(servers))
         .await
         .with_context(|| format!("no NATS server answered at {} within 30 s", options.url))?
         .with_context(|| format!("connecting to NATS at {}", options.url))?;
