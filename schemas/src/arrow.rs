@@ -17,7 +17,7 @@ use crate::contract::{Contract, Family, FAMILIES};
 pub enum ColumnKind {
     /// Free or high-cardinality text (ids, references, domains).
     Text,
-    /// A closed enumeration: dictionary-encoded text.
+    /// A closed enumeration: text (Parquet stores it dictionary-encoded).
     Enum,
     /// An RFC 3339 timestamp, stored as UTC microseconds.
     Timestamp,
@@ -30,8 +30,7 @@ pub enum ColumnKind {
 impl ColumnKind {
     pub fn data_type(self) -> DataType {
         match self {
-            ColumnKind::Text => DataType::Utf8,
-            ColumnKind::Enum => dictionary(),
+            ColumnKind::Text | ColumnKind::Enum => DataType::Utf8,
             ColumnKind::Timestamp => timestamp(),
             ColumnKind::Date => DataType::Date32,
             ColumnKind::Integer => DataType::Int32,
@@ -42,10 +41,6 @@ impl ColumnKind {
 
 pub fn timestamp() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
-
-pub fn dictionary() -> DataType {
-    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
 
 /// One data field of a family's table.
@@ -100,12 +95,13 @@ fn derive(family: Family) -> FamilyTable {
     let data_columns: Vec<DataColumn> = columns.into_iter().map(|(name, kind)| DataColumn { name, kind }).collect();
     let mut fields = vec![
         Field::new("id", DataType::Utf8, false),
-        Field::new("source", dictionary(), false),
-        Field::new("type", dictionary(), false),
+        Field::new("source", DataType::Utf8, false),
+        Field::new("type", DataType::Utf8, false),
         Field::new("time", timestamp(), false),
-        Field::new("stream_seq", DataType::UInt64, false),
+        // Delta Lake has signed integers only: a sequence fits, a hash keeps its bits.
+        Field::new("stream_seq", DataType::Int64, false),
         Field::new("ingested_at", timestamp(), false),
-        Field::new("content_hash", DataType::UInt64, false),
+        Field::new("content_hash", DataType::Int64, false),
     ];
     fields.extend(data_columns.iter().map(|c| Field::new(&c.name, c.kind.data_type(), true)));
     FamilyTable { family, schema: Arc::new(Schema::new(fields)), data_columns }

@@ -1,43 +1,40 @@
-//! Reads the lake back the way any Parquet tool would: the live files of every partition,
-//! every column, as JSON-like values that tests compare with what was sent.
+//! Reads the lake back as any Delta reader would: the files of each table's latest
+//! version, every column, as JSON-like values that tests compare with what was sent; and
+//! writes hand-made lakes as the ingest writes them.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 
 use anyhow::Result;
 use arrow::array::{Array, AsArray};
-use arrow::datatypes::{DataType, Int32Type, TimeUnit, TimestampMicrosecondType, UInt64Type};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use safelake_lake::Lake;
+use arrow::datatypes::{DataType, Int32Type, TimeUnit, TimestampMicrosecondType};
+use safelake_lake::{Lake, Partition, TableSpec};
 use serde_json::Value;
 
 /// One stored row: column name to value (timestamps as UTC microseconds, dates as days
 /// since 1970, binaries as lossy UTF-8), with the partition columns added.
 pub type Row = BTreeMap<String, Value>;
 
-/// Every row of a table (`filter_events`, `rejects`, ...).
-pub fn rows(lake: &Lake, table: &str) -> Result<Vec<Row>> {
+/// Every row of a table (`filter_events`, `rejects`, ...) in its latest version.
+pub async fn rows(lake: &Lake, table: &str) -> Result<Vec<Row>> {
+    let spec = TableSpec::named(table).ok_or_else(|| anyhow::anyhow!("no table {table}"))?;
+    let table = lake.table(&spec).await?;
     let mut rows = Vec::new();
-    for dir in lake.partitions(table)? {
-        let partition: Vec<(String, String)> = dir
-            .strip_prefix(lake.root().join(table))?
-            .components()
-            .filter_map(|c| c.as_os_str().to_str()?.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
-            .collect();
-        for file in Lake::live_files(&dir)? {
-            let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&file)?)?.build()?;
-            for batch in reader {
-                let batch = batch?;
-                for i in 0..batch.num_rows() {
-                    let mut row = Row::new();
-                    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
-                        row.insert(field.name().clone(), value(column.as_ref(), i));
-                    }
-                    for (k, v) in &partition {
-                        row.insert(k.clone(), Value::from(v.as_str()));
-                    }
-                    rows.push(row);
+    for file in table.files() {
+        let mut partition = Vec::new();
+        if let Some(school) = &file.partition.school_id {
+            partition.push(("school_id", school.clone()));
+        }
+        partition.push(("month", file.partition.month.clone()));
+        for batch in table.read(&file.path, &[]).await? {
+            for i in 0..batch.num_rows() {
+                let mut row = Row::new();
+                for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+                    row.insert(field.name().clone(), value(column.as_ref(), i));
                 }
+                for (k, v) in &partition {
+                    row.insert(k.to_string(), Value::from(v.as_str()));
+                }
+                rows.push(row);
             }
         }
     }
@@ -58,7 +55,6 @@ fn value(column: &dyn Array, i: usize) -> Value {
         DataType::Timestamp(TimeUnit::Microsecond, _) => {
             Value::from(column.as_primitive::<TimestampMicrosecondType>().value(i))
         }
-        DataType::UInt64 => Value::from(column.as_primitive::<UInt64Type>().value(i)),
         DataType::Int32 => Value::from(column.as_primitive::<Int32Type>().value(i)),
         DataType::Int64 => Value::from(column.as_primitive::<arrow::datatypes::Int64Type>().value(i)),
         DataType::Date32 => Value::from(column.as_primitive::<arrow::datatypes::Date32Type>().value(i)),
@@ -69,10 +65,10 @@ fn value(column: &dyn Array, i: usize) -> Value {
 }
 
 /// The ids of every event in every family table.
-pub fn event_ids(lake: &Lake) -> Result<Vec<String>> {
+pub async fn event_ids(lake: &Lake) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     for family in safelake_schemas::FAMILIES {
-        for row in rows(lake, family.table())? {
+        for row in rows(lake, family.table()).await? {
             ids.push(row["id"].as_str().unwrap_or_default().to_string());
         }
     }
@@ -85,28 +81,39 @@ pub fn event(n: usize, school: &str, kind: &str, time: &str, data: Value) -> Val
         "type": format!("uk.safeguarding.{kind}.v1"), "time": time, "schoolid": school, "data": data})
 }
 
-/// Writes events as the ingest would (validated, one file per family, school and month),
-/// for tests of what reads the lake. Panics on an event the contract refuses.
-pub fn write_events(lake: &Lake, events: Vec<Value>) {
-    write_commit(lake, 1, events);
+/// Writes events as the ingest would (validated, one file per family, school and month,
+/// a commit per family, the rollups following), for tests of what reads the lake.
+/// Panics on an event the contract refuses.
+pub async fn write_events(lake: &Lake, events: Vec<Value>) {
+    write_commit(lake, 1, events).await;
 }
 
 /// [`write_events`] as a commit of the stream from sequence `first` on: another call with
 /// another `first` adds files beside the ones there.
-pub fn write_commit(lake: &Lake, first: u64, events: Vec<Value>) {
-    use safelake_lake::{layout::file_name, write_parquet, FamilyBuilder, Partition};
-    let mut builders: BTreeMap<Partition, FamilyBuilder> = BTreeMap::new();
+pub async fn write_commit(lake: &Lake, first: u64, events: Vec<Value>) {
+    use deltalake::kernel::Action;
+    use deltalake::protocol::{DeltaOperation, SaveMode};
+    use safelake_lake::FamilyBuilder;
+    use safelake_schemas::Family;
+    let mut builders: BTreeMap<(Family, Partition), FamilyBuilder> = BTreeMap::new();
     for (seq, value) in (first..).zip(events) {
         let event = safelake_schemas::validate_value(value.clone(), None).unwrap_or_else(|r| panic!("{value}: {r}"));
         let family = event.event_type.family;
-        let partition = Partition::events(family, &event.school_id, &event.month());
-        builders.entry(partition).or_insert_with(|| FamilyBuilder::new(family)).append(&event, seq, 0);
+        let partition = Partition::school_month(event.school_id.to_string(), event.month());
+        let hash = safelake_lake::content_hash(&event.value);
+        builders.entry((family, partition)).or_insert_with(|| FamilyBuilder::new(family)).append(&event, seq, hash);
     }
-    for (partition, mut builder) in builders {
-        let batch = builder.finish(std::time::SystemTime::now().into());
-        write_parquet(&lake.dir(&partition), &file_name(first, first, false), &[batch], vec![])
-            .expect("writing a test lake");
+    let mut by_family: BTreeMap<Family, Vec<(Partition, arrow::record_batch::RecordBatch)>> = BTreeMap::new();
+    for ((family, partition), mut builder) in builders {
+        by_family.entry(family).or_default().push((partition, builder.finish(std::time::SystemTime::now().into())));
     }
+    for (family, parts) in by_family {
+        let mut table = lake.table(&TableSpec::family(family)).await.expect("opening a test table");
+        let adds = table.write(parts, true).await.expect("writing a test lake");
+        let operation = DeltaOperation::Write { mode: SaveMode::Append, partition_by: None, predicate: None };
+        table.commit(adds.into_iter().map(Action::Add).collect(), operation).await.expect("committing a test lake");
+    }
+    safelake_lake::follow::follow(lake).await.expect("deriving the rollups of a test lake");
 }
 
 /// A two-school trust for hand-made lakes: sch01 (Ash Primary) in hub north, sch02
@@ -157,7 +164,7 @@ fn census(n: usize, school: &str, headcount: u32) -> Value {
 /// 2025, 3 cyberbullying incidents (pupils 1, 1, 1: a repeat pupil) and 7 of "other"
 /// (pupils 2..8); sch02 (south): 12 cyberbullying (pupils 20..31). 200 pupils on roll at
 /// each.
-pub fn incidents_lake() -> tempfile::TempDir {
+pub async fn incidents_lake() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut events = vec![census(1, "sch01", 200), census(2, "sch02", 200)];
     let mut n = 100;
@@ -173,6 +180,34 @@ pub fn incidents_lake() -> tempfile::TempDir {
         events.push(incident(n, "sch02", pupil, "2025-10-12T10:00:00Z", "cyberbullying"));
         n += 1;
     }
-    write_events(&Lake::new(dir.path()), events);
+    write_events(&Lake::at(dir.path()).expect("a lake"), events).await;
     dir
+}
+
+/// Commits `bytes` to `table` as one data file of `partition`, whatever they are: for the
+/// tests of a file that cannot be read.
+pub async fn commit_raw_file(lake: &Lake, table: &str, partition: &Partition, bytes: &[u8]) {
+    use deltalake::kernel::{Action, Add};
+    use deltalake::protocol::{DeltaOperation, SaveMode};
+    use object_store::ObjectStoreExt;
+    let spec = TableSpec::named(table).expect("a table of the lake");
+    let mut table = lake.table(&spec).await.expect("opening a test table");
+    let path = format!("{}/part-unreadable.parquet", partition.path());
+    let store = table.log_store().object_store(None);
+    store.put(&object_store::path::Path::from(path.as_str()), bytes.to_vec().into()).await.expect("writing the file");
+    let mut values = std::collections::HashMap::new();
+    if let Some(school) = &partition.school_id {
+        values.insert("school_id".to_string(), Some(school.clone()));
+    }
+    values.insert("month".to_string(), Some(partition.month.clone()));
+    let add = Add {
+        path,
+        partition_values: values,
+        size: bytes.len() as i64,
+        modification_time: chrono::Utc::now().timestamp_millis(),
+        data_change: true,
+        ..Default::default()
+    };
+    let operation = DeltaOperation::Write { mode: SaveMode::Append, partition_by: None, predicate: None };
+    table.commit(vec![Action::Add(add)], operation).await.expect("committing the file");
 }

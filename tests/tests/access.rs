@@ -55,7 +55,7 @@ const HUB_LEVEL: [&str; 1] = ["incident_categories"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_against_every_endpoint_gets_exactly_its_due() -> Result<()> {
-    let dir = lake();
+    let dir = lake().await;
     let service = Service::start(dir.path(), Trust::parse(TRUST)?).await?;
     let callers = Callers::new(&service);
 
@@ -165,7 +165,7 @@ fn integers(answer: &Value) -> Vec<(String, i64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_numbers_never_reach_hab_members_or_trustees() -> Result<()> {
-    let dir = lake();
+    let dir = lake().await;
     let service = Service::start(dir.path(), Trust::parse(TRUST)?).await?;
     let callers = Callers::new(&service);
     let query = "year=2025-26&school=sch01";
@@ -251,7 +251,7 @@ fn download_links(page: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_door_holds_governance_to_whole_months_and_the_policys_threshold() -> Result<()> {
-    let dir = lake();
+    let dir = lake().await;
     let service = Service::start(dir.path(), Trust::parse(TRUST)?).await?;
     let callers = Callers::new(&service);
     let days = [
@@ -325,7 +325,7 @@ async fn every_door_holds_governance_to_whole_months_and_the_policys_threshold()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_directors_sql_is_read_only_and_bounded() -> Result<()> {
-    let dir = lake();
+    let dir = lake().await;
     let service = Service::start_with(dir.path(), Trust::parse(TRUST)?, |o| {
         o.sql_limits.rows = 20;
         o.sql_limits.time = Duration::from_secs(10);
@@ -396,7 +396,7 @@ async fn the_directors_sql_is_read_only_and_bounded() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_trail_holds_exactly_what_was_asked() -> Result<()> {
-    let dir = lake();
+    let dir = lake().await;
     let service = Service::start(dir.path(), Trust::parse(TRUST)?).await?;
     let callers = Callers::new(&service);
     // The session: each line is one request and the record it must leave.
@@ -454,7 +454,7 @@ async fn the_audit_trail_holds_exactly_what_was_asked() -> Result<()> {
 /// revoking the token ends every session it opened.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_holds_a_session_not_the_token_and_signing_out_ends_it() -> Result<()> {
-    let dir = lake();
+    let dir = lake().await;
     let service = Service::start(dir.path(), Trust::parse(TRUST)?).await?;
     let (_, token) = service.token(Role::Hab, Some("north"));
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;

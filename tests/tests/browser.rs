@@ -51,10 +51,11 @@ async fn every_dashboard_loads_cleanly_in_headless_chromium() -> Result<()> {
     let options = Options { filter_events: 20_000, ..Options::default() };
     let trust = safelake_generate::trust(&options);
     let dir = tempfile::tempdir()?;
-    write_events(&Lake::new(dir.path()), safelake_generate::events(&options).map(|e| e.to_value()).collect());
+    write_events(&Lake::at(dir.path()).unwrap(), safelake_generate::events(&options).map(|e| e.to_value()).collect())
+        .await;
 
     let stop = CancellationToken::new();
-    let mut serve = ServeOptions::new("127.0.0.1:0".parse()?, dir.path().to_path_buf(), trust.clone());
+    let mut serve = ServeOptions::new("127.0.0.1:0".parse()?, safelake_lake::LakeUrl::dir(dir.path()), trust.clone());
     serve.tokens = dir.path().join("tokens.json");
     let hub = trust.hubs[0].id.clone();
     let school = &trust.schools[0].id;

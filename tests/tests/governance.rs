@@ -74,7 +74,8 @@ async fn governance_sees_most_figures_and_can_recover_none() -> Result<()> {
     let trust = safelake_generate::trust(&options);
     assert!(trust.hubs.iter().all(|h| trust.schools.iter().filter(|s| s.hub == h.id).count() == 4));
     let dir = tempfile::tempdir()?;
-    write_events(&Lake::new(dir.path()), safelake_generate::events(&options).map(|e| e.to_value()).collect());
+    write_events(&Lake::at(dir.path()).unwrap(), safelake_generate::events(&options).map(|e| e.to_value()).collect())
+        .await;
     let service = Service::start(dir.path(), trust.clone()).await?;
     let director = service.caller(Role::Director, None);
     let hub = trust.hubs[0].id.to_string();

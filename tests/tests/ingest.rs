@@ -42,7 +42,8 @@ async fn publish_all(server: &NatsServer, messages: Vec<Outgoing>) -> Result<saf
 }
 
 fn options(server: &NatsServer, lake: &std::path::Path) -> IngestOptions {
-    let mut options = IngestOptions::new(safelake_bus::NatsOptions::new(server.url()), lake);
+    let mut options =
+        IngestOptions::new(safelake_bus::NatsOptions::new(server.url()), safelake_lake::LakeUrl::dir(lake));
     options.flush_age = Duration::from_millis(200);
     options.flush_rows = 2_000;
     options.compaction_interval = None;
@@ -115,23 +116,23 @@ async fn round_trip_every_event_once_with_every_field() -> Result<()> {
 
     ingest_until_drained(&server, options(&server, lake_dir.path())).await?;
 
-    let lake = Lake::new(lake_dir.path());
+    let lake = Lake::at(lake_dir.path()).unwrap();
     let by_id: HashMap<&str, &Value> = sent.iter().map(|e| (e["id"].as_str().unwrap(), e)).collect();
     let mut seen = 0;
     for family in ["incident", "filter", "monitor", "agreement", "roster"] {
-        for row in rows(&lake, &format!("{family}_events"))? {
+        for row in rows(&lake, &format!("{family}_events")).await? {
             let sent = by_id[row["id"].as_str().unwrap()];
             assert!(sent["type"].as_str().unwrap().contains(&format!(".{family}.")));
             assert_row_matches(&row, sent);
             seen += 1;
         }
     }
-    let mut ids = event_ids(&lake)?;
+    let mut ids = event_ids(&lake).await?;
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), sent.len(), "every event exactly once");
     assert_eq!(seen, sent.len());
-    assert!(rows(&lake, "rejects")?.is_empty());
+    assert!(rows(&lake, "rejects").await?.is_empty());
     Ok(())
 }
 
@@ -194,12 +195,12 @@ async fn bad_messages_land_in_rejects_with_their_reason_and_good_ones_in_the_lak
 
     let metrics = ingest_until_drained(&server, options(&server, lake_dir.path())).await?;
 
-    let lake = Lake::new(lake_dir.path());
-    let mut ids = event_ids(&lake)?;
+    let lake = Lake::at(lake_dir.path()).unwrap();
+    let mut ids = event_ids(&lake).await?;
     ids.sort();
     good_ids.sort();
     assert_eq!(ids, good_ids, "exactly the good events are in the lake");
-    let mut rejects = rows(&lake, "rejects")?;
+    let mut rejects = rows(&lake, "rejects").await?;
     rejects.sort_by_key(|r| r["stream_seq"].as_u64());
     assert_eq!(rejects.len(), expected_reasons.len());
     for (reject, expected) in rejects.iter().zip(&expected_reasons) {
@@ -235,8 +236,8 @@ async fn a_re_publish_after_the_duplicate_window_adds_no_rows() -> Result<()> {
     assert_eq!(again.published, 500, "outside the window the server stores the re-sends");
     let metrics = ingest_until_drained(&server, options(&server, lake_dir.path())).await?;
 
-    let lake = Lake::new(lake_dir.path());
-    assert_eq!(event_ids(&lake)?.len(), 500);
+    let lake = Lake::at(lake_dir.path()).unwrap();
+    assert_eq!(event_ids(&lake).await?.len(), 500);
     assert_eq!(metrics.duplicates.get(), 500);
     assert_eq!(metrics.committed.get(), 0);
     Ok(())
@@ -267,7 +268,7 @@ async fn a_nats_server_restart_mid_load_loses_and_duplicates_nothing() -> Result
     shutdown.cancel();
     ingest.wait().await?;
 
-    let mut ids = event_ids(&Lake::new(lake_dir.path()))?;
+    let mut ids = event_ids(&Lake::at(lake_dir.path()).unwrap()).await?;
     let total = ids.len();
     ids.sort();
     ids.dedup();
@@ -330,7 +331,7 @@ async fn two_ingest_processes_share_the_consumer_and_report_metrics() -> Result<
     }
     assert!(committed.iter().all(|&c| c > 0), "both instances did work: {committed:?}");
     assert_eq!(committed.iter().sum::<u64>() as usize, sent.len());
-    let mut ids = event_ids(&Lake::new(lake_dir.path()))?;
+    let mut ids = event_ids(&Lake::at(lake_dir.path()).unwrap()).await?;
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), sent.len());

@@ -50,7 +50,7 @@ fn err(output: &Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psql_signs_in_reads_the_lake_and_is_held_to_read_only_bounded_sql() -> Result<()> {
-    let dir = incidents_lake();
+    let dir = incidents_lake().await;
     let service = Service::start_with(dir.path(), Trust::parse(TRUST)?, |o| {
         o.pg_addr = Some("127.0.0.1:0".parse().unwrap());
         o.sql_limits.time = Duration::from_secs(10);
@@ -143,7 +143,7 @@ async fn psql_signs_in_reads_the_lake_and_is_held_to_read_only_bounded_sql() -> 
 /// away (the token is never sent in clear); the certificate is made here with Debian's openssl, as an operator would.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psql_gets_tls_when_the_endpoint_has_a_certificate() -> Result<()> {
-    let dir = incidents_lake();
+    let dir = incidents_lake().await;
     let certs = tempfile::tempdir()?;
     let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
     let made = std::process::Command::new("openssl")

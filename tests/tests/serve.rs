@@ -11,12 +11,11 @@ use safelake_access::Role;
 use safelake_generate::Options;
 use safelake_ingest::consumer::caught_up;
 use safelake_ingest::{Ingest, IngestOptions};
-use safelake_lake::layout::file_name;
-use safelake_lake::{Lake, Partition};
+use safelake_lake::{Lake, LakeUrl, Partition};
 use safelake_publish::{context, publish, Outgoing};
 use safelake_query::reports::REPORTS;
-use safelake_schemas::{Family, Trust};
-use safelake_tests::lake::{event, write_events, TRUST};
+use safelake_schemas::Trust;
+use safelake_tests::lake::{commit_raw_file, event, write_events, TRUST};
 use safelake_tests::{eventually, NatsServer};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
@@ -45,7 +44,7 @@ fn census(n: usize, school: &str, headcount: u32) -> Value {
 async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> {
     let dir = tempfile::tempdir()?;
     write_events(
-        &Lake::new(dir.path()),
+        &Lake::at(dir.path()).unwrap(),
         vec![
             census(1, "sch01", 200),
             census(2, "sch02", 400),
@@ -54,7 +53,8 @@ async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> 
             incident(12, "sch01", "2025-11-05T10:00:00Z", "other"),
             incident(13, "sch02", "2025-10-07T10:00:00Z", "cyberbullying"),
         ],
-    );
+    )
+    .await;
     let service = Service::start(dir.path(), Trust::parse(TRUST)?).await?;
     let director = service.caller(Role::Director, None);
     let base = service.base.clone();
@@ -174,7 +174,7 @@ async fn generated_trust_end_to_end_the_api_and_csv_agree_with_what_was_sent() -
     let js = context(client.clone(), 2_000);
     let dir = tempfile::tempdir()?;
     let stop = CancellationToken::new();
-    let mut ingest = IngestOptions::new(safelake_bus::NatsOptions::new(nats.url()), dir.path());
+    let mut ingest = IngestOptions::new(safelake_bus::NatsOptions::new(nats.url()), LakeUrl::dir(dir.path()));
     ingest.flush_age = Duration::from_millis(200);
     let ingest = Ingest::start(ingest, stop.clone()).await?;
     let summary = publish(&js, events.iter().map(outgoing), 2_000, &ProgressBar::hidden()).await?;
@@ -262,13 +262,13 @@ fn same_value(value: &Value, cell: &str) -> Result<(), String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_report_leaves_the_rest_of_the_page() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let lake = Lake::new(dir.path());
-    write_events(&lake, vec![census(1, "sch01", 200), incident(10, "sch01", "2025-10-03T10:00:00Z", "cyberbullying")]);
-    // A file that is not Parquet where the agreements of October are kept: only the
+    let lake = Lake::at(dir.path()).unwrap();
+    write_events(&lake, vec![census(1, "sch01", 200), incident(10, "sch01", "2025-10-03T10:00:00Z", "cyberbullying")])
+        .await;
+    // A file that is not Parquet committed to the agreements of October: only the
     // acceptable use agreements table reads it.
-    let agreements = lake.dir(&Partition::events(Family::Agreement, "sch01", "2025-10"));
-    std::fs::create_dir_all(&agreements)?;
-    std::fs::write(agreements.join(file_name(90, 90, false)), b"not a parquet file")?;
+    let october = Partition::school_month("sch01", "2025-10");
+    commit_raw_file(&lake, "agreement_events", &october, b"not a parquet file").await;
     let service = Service::start(dir.path(), Trust::parse(TRUST)?).await?;
     let director = service.caller(Role::Director, None);
 

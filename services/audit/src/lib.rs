@@ -5,21 +5,21 @@
 //!
 //! Records are written with group commit: a request waits until its record is durable
 //! (so an answer is never given that the trail does not hold), and every record that
-//! arrives while one file is being written goes into the next file together. Files are
-//! only ever added, through the lake's atomic commit; nothing in the service edits or
-//! deletes them, and SQL against the lake is read-only.
+//! arrives while one commit is being written goes into the next commit together. Records
+//! are only ever appended, as Delta commits; nothing in the service edits or deletes
+//! them, and SQL against the lake is read-only.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Utc};
+use safelake_lake::{Lake, Partition, Table, TableSpec};
 use tokio::sync::{mpsc, oneshot};
 
 /// The lake table the trail is kept in.
-pub const TABLE: &str = "audit_log";
+pub const TABLE: &str = safelake_lake::tables::AUDIT_LOG;
 
 /// Records at most per file: a burst is split rather than held up.
 const MAX_BATCH: usize = 10_000;
@@ -90,24 +90,7 @@ impl Entry {
 }
 
 pub fn schema() -> SchemaRef {
-    let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
-    Arc::new(Schema::new(vec![
-        Field::new("at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
-        text("who", false),
-        text("token_id", true),
-        text("role", true),
-        text("address", true),
-        text("via", false),
-        text("kind", false),
-        text("what", false),
-        text("detail", true),
-        text("scope", true),
-        Field::new("rows", DataType::Int64, true),
-        Field::new("status", DataType::Int32, false),
-        text("outcome", false),
-        text("message", true),
-        Field::new("millis", DataType::Int64, false),
-    ]))
+    safelake_lake::tables::audit_schema()
 }
 
 fn batch(entries: &[Entry]) -> Result<RecordBatch> {
@@ -139,14 +122,25 @@ fn batch(entries: &[Entry]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(schema(), columns)?)
 }
 
-/// Writes `entries` as one file of the partition of the first one's month. A group spans
-/// at most a moment, so a group that straddles midnight at a month's end is filed under
-/// the month it began in; readers filter on `at`, not on the partition.
-fn write(lake: &Path, entries: &[Entry]) -> Result<PathBuf> {
-    let first = entries.first().context("nothing to write")?;
-    let dir = lake.join(TABLE).join(format!("month={}", first.at.format("%Y-%m")));
-    let name = format!("{}-{}.parquet", first.at.timestamp_micros(), entries.len());
-    safelake_lake::commit::write_parquet(&dir, &name, &[batch(entries)?], Vec::new())
+/// Appends `entries` as one commit, one file per month they fall in.
+async fn write(table: &mut Table, entries: &[Entry]) -> Result<()> {
+    let mut months: std::collections::BTreeMap<String, Vec<Entry>> = Default::default();
+    for entry in entries {
+        months.entry(entry.at.format("%Y-%m").to_string()).or_default().push(entry.clone());
+    }
+    let mut parts = Vec::new();
+    for (month, entries) in months {
+        parts.push((Partition::month(month), batch(&entries)?));
+    }
+    let adds = table.write(parts, true).await?;
+    let actions = adds.into_iter().map(deltalake::kernel::Action::Add).collect();
+    let operation = deltalake::protocol::DeltaOperation::Write {
+        mode: deltalake::protocol::SaveMode::Append,
+        partition_by: Some(vec!["month".to_string()]),
+        predicate: None,
+    };
+    table.commit(actions, operation).await?;
+    Ok(())
 }
 
 type Pending = (Entry, oneshot::Sender<Result<(), String>>);
@@ -172,11 +166,12 @@ impl Writer {
 }
 
 impl AuditTrail {
-    /// Starts the writer for the lake at `lake`.
-    pub fn start(lake: &Path) -> (AuditTrail, Writer) {
+    /// Starts the writer for `lake`'s `audit_log` table.
+    pub async fn start(lake: &Lake) -> Result<(AuditTrail, Writer)> {
+        let table = lake.table(&TableSpec::audit_log()).await.context("opening the audit trail")?;
         let (sender, receiver) = mpsc::channel(MAX_BATCH);
-        let task = tokio::spawn(run(lake.to_path_buf(), receiver));
-        (AuditTrail { sender }, Writer { task })
+        let task = tokio::spawn(run(table, receiver));
+        Ok((AuditTrail { sender }, Writer { task }))
     }
 
     /// Records `entry` and returns once it is durable in the lake.
@@ -233,16 +228,11 @@ impl Drop for Unfinished {
     }
 }
 
-async fn run(lake: PathBuf, mut receiver: mpsc::Receiver<Pending>) {
+async fn run(mut table: Table, mut receiver: mpsc::Receiver<Pending>) {
     let mut group: Vec<Pending> = Vec::new();
     while receiver.recv_many(&mut group, MAX_BATCH).await > 0 {
         let entries: Vec<Entry> = group.iter().map(|(e, _)| e.clone()).collect();
-        let lake = lake.clone();
-        let written = tokio::task::spawn_blocking(move || write(&lake, &entries))
-            .await
-            .map_err(anyhow::Error::from)
-            .and_then(|r| r)
-            .map_err(|e| format!("writing the audit trail: {e:#}"));
+        let written = write(&mut table, &entries).await.map_err(|e| format!("writing the audit trail: {e:#}"));
         if let Err(e) = &written {
             tracing::error!(error = %e, "audit records not written; their requests fail");
         }
@@ -275,22 +265,21 @@ mod tests {
         }
     }
 
-    fn read_all(lake: &Path) -> Vec<RecordBatch> {
+    /// The trail as a new reader of the lake finds it.
+    async fn read_all(lake: &Lake) -> Vec<RecordBatch> {
+        let table = lake.table(&TableSpec::audit_log()).await.unwrap();
         let mut batches = Vec::new();
-        for month in std::fs::read_dir(lake.join(TABLE)).unwrap() {
-            for file in std::fs::read_dir(month.unwrap().path()).unwrap() {
-                let file = std::fs::File::open(file.unwrap().path()).unwrap();
-                let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file, 1024).unwrap();
-                batches.extend(reader.map(Result::unwrap));
-            }
+        for file in table.files() {
+            batches.extend(table.read(&file.path, &[]).await.unwrap());
         }
         batches
     }
 
     #[tokio::test]
     async fn every_record_is_durable_when_record_returns() {
-        let lake = tempfile::tempdir().unwrap();
-        let (trail, writer) = AuditTrail::start(lake.path());
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::at(dir.path()).unwrap();
+        let (trail, writer) = AuditTrail::start(&lake).await.unwrap();
         let mut tasks = Vec::new();
         for i in 0..50 {
             let trail = trail.clone();
@@ -300,7 +289,7 @@ mod tests {
             task.await.unwrap().unwrap();
         }
         trail.record(entry("refused", 403)).await.unwrap();
-        let batches = read_all(lake.path());
+        let batches = read_all(&lake).await;
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         assert_eq!(rows, 51);
         let outcomes: Vec<String> = batches

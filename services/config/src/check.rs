@@ -111,7 +111,17 @@ fn trust(config: &Config, found: &mut Vec<Finding>) {
 }
 
 fn lake(config: &Config, found: &mut Vec<Finding>) {
-    let lake = config.lake_dir();
+    let url = match config.lake_url() {
+        Ok(url) => url,
+        Err(e) => return found.push(Finding::Problem(format!("{e:#}"))),
+    };
+    let Some(lake) = url.as_dir().map(Path::to_path_buf) else {
+        // An object store is checked by its first commit; its credentials come from the
+        // environment, which this check cannot see on the service's behalf.
+        return found.push(Finding::Ok(format!(
+            "lake {url}: an object store, reached with the credentials in the service's environment"
+        )));
+    };
     let (dir, exists) = if lake.exists() {
         (lake.clone(), true)
     } else {
@@ -136,6 +146,12 @@ fn lake(config: &Config, found: &mut Vec<Finding>) {
              write access",
             lake.display()
         ))),
+    }
+    if exists && safelake_lake::migrate::needs_migration(&lake) {
+        found.push(Finding::Problem(format!(
+            "the lake {} is in the layout before Delta Lake: convert it with `safelake lake migrate`",
+            lake.display()
+        )));
     }
 }
 

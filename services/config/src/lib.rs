@@ -39,8 +39,9 @@ pub struct Config {
     pub data: PathBuf,
     /// The trust's hubs and schools (default: `<data>/trust.toml`).
     pub trust: Option<PathBuf>,
-    /// The Parquet lake (default: `<data>/lake`).
-    pub lake: Option<PathBuf>,
+    /// The lake: a directory (default: `<data>/lake`) or an object store URL
+    /// (`s3://bucket/prefix`, `az://container/prefix`, `gs://bucket/prefix`).
+    pub lake: Option<String>,
     /// The token file, salted hashes only (default: `<data>/tokens.json`).
     pub tokens: Option<PathBuf>,
     pub nats: Nats,
@@ -112,6 +113,8 @@ pub struct Ingest {
     pub metrics: Option<String>,
     /// Readiness fails while more events than this wait in the stream.
     pub ready_max_lag: u64,
+    /// What the dedupe ledgers may hold of the partitions being written, in MiB.
+    pub ledger_mib: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,6 +171,7 @@ impl Default for Ingest {
             compact_every_secs: 30,
             metrics: None,
             ready_max_lag: 100_000,
+            ledger_mib: 256,
         }
     }
 }
@@ -241,8 +245,13 @@ impl Config {
         self.trust.clone().unwrap_or_else(|| self.data.join("trust.toml"))
     }
 
-    pub fn lake_dir(&self) -> PathBuf {
-        self.lake.clone().unwrap_or_else(|| self.data.join("lake"))
+    /// Where the lake is; a location that is neither a directory nor an object store
+    /// URL is an error that says what to write.
+    pub fn lake_url(&self) -> Result<safelake_lake::LakeUrl> {
+        match &self.lake {
+            Some(text) => text.parse().map_err(|e| anyhow::anyhow!("lake = {text:?}: {e}")),
+            None => Ok(safelake_lake::LakeUrl::dir(self.data.join("lake"))),
+        }
     }
 
     pub fn tokens_file(&self) -> PathBuf {
@@ -283,11 +292,9 @@ impl Config {
     pub fn retention_policies(&self) -> Result<Vec<safelake_lake::retention::Policy>> {
         let mut policies = Vec::new();
         for (table, period) in &self.retention {
-            if !retainable(table) {
-                anyhow::bail!(
-                    "[retention] {table}: not a table of the lake; tables: {}",
-                    RETAINABLE.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
-                );
+            if let Err(e) = safelake_lake::retention::retained_table(table) {
+                let tables: Vec<&str> = safelake_lake::compact::compacted_tables().iter().map(|t| t.name).collect();
+                anyhow::bail!("[retention] {table}: {e}; tables: {}", tables.join(", "));
             }
             let months = safelake_lake::retention::parse_period(period)
                 .map_err(|e| anyhow::anyhow!("[retention] {table}: {e}"))?;
@@ -304,22 +311,6 @@ impl Config {
         }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot show the configuration: {e}\n"))
     }
-}
-
-/// The tables retention may remove from: the raw event tables, rejects and the audit
-/// trail (which only an operator's retention, never a caller, removes from).
-const RETAINABLE: &[&str] = &[
-    "incident_events",
-    "filter_events",
-    "monitor_events",
-    "agreement_events",
-    "roster_events",
-    "rejects",
-    "audit_log",
-];
-
-fn retainable(table: &str) -> bool {
-    RETAINABLE.contains(&table)
 }
 
 fn address(key: &str, text: &str) -> Result<SocketAddr> {
@@ -457,7 +448,7 @@ mod tests {
             jail.set_env("SAFELAKE_LSTEN", "typo");
             let (config, source) = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config.data, PathBuf::from("/srv/safelake"));
-            assert_eq!(config.lake_dir(), PathBuf::from("/srv/safelake/lake"));
+            assert_eq!(config.lake_url().unwrap(), safelake_lake::LakeUrl::Dir("/srv/safelake/lake".into()));
             assert_eq!(config.http.listen, "127.0.0.1:9090");
             assert_eq!(config.access.suppress_below, 10);
             assert_eq!(config.nats.password.as_deref(), Some("12345"));

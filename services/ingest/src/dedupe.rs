@@ -1,16 +1,18 @@
-//! The dedupe state shared by a process's workers: what the lake holds (the committed
-//! index) plus what some worker holds in a batch not yet committed.
+//! The dedupe state shared by a process's workers: what the lake holds (each table's
+//! ledger, read partition by partition as messages ask about them) plus what some worker
+//! holds in a batch not yet committed.
 //!
 //! A copy of a message that another worker holds (a redelivery after an ack timeout) must
 //! not be acked before that worker commits, or a failed commit would lose it: its ack
 //! waits in the pending entry and is sent with the holder's commit.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
 
-use anyhow::Result;
-use safelake_lake::{CommittedIndex, Lake};
+use anyhow::{Context, Result};
+use safelake_lake::ledger::{Key, Ledger};
+use safelake_lake::{Lake, Partition, TableSpec};
+use safelake_schemas::FAMILIES;
 
 use crate::acks::Acks;
 
@@ -27,95 +29,117 @@ pub enum Admission {
 }
 
 #[derive(Default)]
-struct Pending {
+struct PendingId {
     content_hash: u64,
     waiting: Acks,
 }
 
-pub struct Dedupe {
-    index: CommittedIndex,
-    pending_ids: HashMap<u64, Pending>,
-    pending_rejects: HashMap<u64, Acks>,
-    last_refresh: Instant,
+#[derive(Default)]
+struct Pending {
+    ids: HashMap<u64, PendingId>,
+    rejects: HashMap<u64, Acks>,
 }
 
-/// Redeliveries can mean another process committed the message: look at the lake again,
-/// but not more often than this.
-const REFRESH_EVERY: Duration = Duration::from_secs(1);
+/// Each table's ledger, and what this process's batches hold.
+pub struct Dedupe {
+    ledgers: HashMap<&'static str, Arc<tokio::sync::Mutex<Ledger>>>,
+    pending: Mutex<Pending>,
+}
 
 impl Dedupe {
-    pub fn new(index: CommittedIndex) -> Dedupe {
-        Dedupe { index, pending_ids: HashMap::new(), pending_rejects: HashMap::new(), last_refresh: Instant::now() }
-    }
-
-    pub fn refresh_due(&self) -> bool {
-        self.last_refresh.elapsed() >= REFRESH_EVERY
-    }
-
-    pub fn refresh(&mut self, lake: &Lake) -> Result<usize> {
-        self.last_refresh = Instant::now();
-        self.index.refresh(lake)
-    }
-
-    /// Decides on an event; on [`Admission::Held`] its ack (`reply`) is kept here.
-    pub fn admit_event(&mut self, id_hash: u64, content_hash: u64, reply: &str) -> Admission {
-        if let Some(stored) = self.index.content_of(id_hash) {
-            return if stored == content_hash { Admission::Duplicate } else { Admission::Conflict };
+    /// Ledgers of every table the ingest appends to, together holding at most about
+    /// `budget` bytes of keys.
+    pub async fn open(lake: &Lake, budget: usize) -> Result<Dedupe> {
+        let mut specs: Vec<(TableSpec, Key)> = FAMILIES.iter().map(|f| (TableSpec::family(*f), Key::EventId)).collect();
+        specs.push((TableSpec::rejects(), Key::StreamSeq));
+        let share = budget / specs.len();
+        let mut ledgers = HashMap::new();
+        for (spec, key) in specs {
+            let table = lake.table(&spec).await.with_context(|| format!("opening {}", spec.name))?;
+            ledgers.insert(spec.name, Arc::new(tokio::sync::Mutex::new(Ledger::new(table, key, share))));
         }
-        match self.pending_ids.get_mut(&id_hash) {
+        Ok(Dedupe { ledgers, pending: Mutex::new(Pending::default()) })
+    }
+
+    /// The ledger of `table`, through which its commits go.
+    pub fn ledger(&self, table: &str) -> Arc<tokio::sync::Mutex<Ledger>> {
+        Arc::clone(self.ledgers.get(table).expect("a ledger for every table the ingest writes"))
+    }
+
+    /// Decides on an event of `table` in `partition`; on [`Admission::Held`] its ack
+    /// (`reply`) is kept here.
+    pub async fn admit_event(
+        &self,
+        table: &str,
+        partition: &Partition,
+        id_hash: u64,
+        content_hash: u64,
+        reply: &str,
+    ) -> Result<Admission> {
+        let stored = self.ledger(table).lock().await.lookup(partition, id_hash).await?;
+        if let Some(stored) = stored {
+            return Ok(if stored == content_hash { Admission::Duplicate } else { Admission::Conflict });
+        }
+        let mut pending = self.pending.lock().expect("dedupe lock");
+        Ok(match pending.ids.get_mut(&id_hash) {
             Some(p) if p.content_hash == content_hash => {
                 p.waiting.push(reply);
                 Admission::Held
             }
             Some(_) => Admission::Conflict,
             None => {
-                self.pending_ids.insert(id_hash, Pending { content_hash, waiting: Acks::default() });
+                pending.ids.insert(id_hash, PendingId { content_hash, waiting: Acks::default() });
                 Admission::New
             }
-        }
+        })
     }
 
-    /// Decides on a refused message, known by its stream sequence.
-    pub fn admit_reject(&mut self, stream_seq: u64, reply: &str) -> Admission {
-        if self.index.is_rejected(stream_seq) {
-            return Admission::Duplicate;
+    /// Decides on a refused message, known by its stream sequence, in the `rejects`
+    /// partition its publication time puts it in.
+    pub async fn admit_reject(&self, partition: &Partition, stream_seq: u64, reply: &str) -> Result<Admission> {
+        let stored = self.ledger(safelake_lake::tables::REJECTS).lock().await.lookup(partition, stream_seq).await?;
+        if stored.is_some() {
+            return Ok(Admission::Duplicate);
         }
-        match self.pending_rejects.get_mut(&stream_seq) {
+        let mut pending = self.pending.lock().expect("dedupe lock");
+        Ok(match pending.rejects.get_mut(&stream_seq) {
             Some(waiting) => {
                 waiting.push(reply);
                 Admission::Held
             }
             None => {
-                self.pending_rejects.insert(stream_seq, Acks::default());
+                pending.rejects.insert(stream_seq, Acks::default());
                 Admission::New
             }
-        }
+        })
     }
 
-    /// Moves a committed batch into the index; returns the acks that waited for it.
-    pub fn committed(&mut self, ids: &[(u64, u64)], reject_seqs: &[u64], files: Vec<PathBuf>) -> Acks {
+    /// Forgets the pending entries of a batch that is now in the lake (its rows committed,
+    /// or found stored by another writer); returns the acks that waited for it.
+    pub fn settled(&self, ids: &[(u64, u64)], reject_seqs: &[u64]) -> Acks {
+        let mut pending = self.pending.lock().expect("dedupe lock");
         let mut waiting = Acks::default();
         for (id, _) in ids {
-            if let Some(p) = self.pending_ids.remove(id) {
+            if let Some(p) = pending.ids.remove(id) {
                 waiting.append(&p.waiting);
             }
         }
         for seq in reject_seqs {
-            if let Some(held) = self.pending_rejects.remove(seq) {
+            if let Some(held) = pending.rejects.remove(seq) {
                 waiting.append(&held);
             }
         }
-        self.index.committed(ids.iter().copied(), reject_seqs.iter().copied(), files);
         waiting
     }
 
     /// Forgets a batch that failed to commit: none of it is acked, so all of it comes back.
-    pub fn abandoned(&mut self, ids: &[(u64, u64)], reject_seqs: &[u64]) {
+    pub fn abandoned(&self, ids: &[(u64, u64)], reject_seqs: &[u64]) {
+        let mut pending = self.pending.lock().expect("dedupe lock");
         for (id, _) in ids {
-            self.pending_ids.remove(id);
+            pending.ids.remove(id);
         }
         for seq in reject_seqs {
-            self.pending_rejects.remove(seq);
+            pending.rejects.remove(seq);
         }
     }
 }

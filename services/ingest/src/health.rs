@@ -2,9 +2,8 @@
 //! `/readyz` (here and on the query service when both run in one process) and for the
 //! health checks of a deployment. Liveness (`/healthz`) only says the process answers.
 
-use std::path::PathBuf;
-
 use async_nats::connection::State;
+use safelake_lake::LakeUrl;
 
 use crate::metrics::Metrics;
 
@@ -14,7 +13,7 @@ pub struct Health {
     pub(crate) client: async_nats::Client,
     pub(crate) url: String,
     pub(crate) metrics: Metrics,
-    pub(crate) lake: PathBuf,
+    pub(crate) lake: LakeUrl,
     pub(crate) max_lag: u64,
 }
 
@@ -25,12 +24,16 @@ impl Health {
         if self.client.connection_state() != State::Connected {
             problems.push(format!("NATS is unreachable at {}: the ingest is reconnecting", self.url));
         }
-        let probe = self.lake.join(format!(".ready-{}", std::process::id()));
-        match std::fs::write(&probe, b"") {
-            Ok(()) => {
-                let _ = std::fs::remove_file(&probe);
+        // A lake on this machine is probed for writing; an object store tells on the
+        // next commit, which stops the ingest with the store's own error.
+        if let Some(dir) = self.lake.as_dir() {
+            let probe = dir.join(format!(".ready-{}", std::process::id()));
+            match std::fs::write(&probe, b"") {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(&probe);
+                }
+                Err(e) => problems.push(format!("the lake {} is not writable: {e}", dir.display())),
             }
-            Err(e) => problems.push(format!("the lake {} is not writable: {e}", self.lake.display())),
         }
         let lag = u64::try_from(self.metrics.consumer_lag.get()).unwrap_or(0);
         if lag > self.max_lag {

@@ -2,9 +2,10 @@
 //!
 //! Workers share one durable pull consumer with explicit acks. Each worker validates what
 //! it receives, appends it to Arrow builders per (family, school, month), and on size or
-//! age commits the batch as Parquet files (see `safelake_lake::commit`) and only then
-//! acks the messages. What is already in the lake is dropped by event id (see
-//! `safelake_lake::index`), so a redelivery or a re-send never becomes a second row.
+//! age commits the batch, one Delta commit per table (see `safelake_lake::append`), and
+//! only then acks the messages. What is already in the lake is dropped by event id,
+//! looked up in the one partition the event can be in (see `safelake_lake::ledger`), so a
+//! redelivery or a re-send never becomes a second row.
 
 mod acks;
 mod batch;

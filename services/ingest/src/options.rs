@@ -1,16 +1,16 @@
 //! The ingest's settings and their defaults.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use safelake_bus::NatsOptions;
 use safelake_lake::compact::CompactionPolicy;
+use safelake_lake::LakeUrl;
 
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
     pub nats: NatsOptions,
-    pub lake: PathBuf,
+    pub lake: LakeUrl,
     /// The durable consumer's name; every process with the same name shares the work.
     pub consumer: String,
     pub workers: usize,
@@ -32,15 +32,18 @@ pub struct IngestOptions {
     pub metrics_addr: Option<SocketAddr>,
     /// Not ready while more events than this wait in the stream.
     pub ready_max_lag: u64,
+    /// What the dedupe ledgers may hold of the partitions being written (see
+    /// `safelake_lake::ledger`), in bytes: about 32 bytes an event.
+    pub ledger_bytes: usize,
 }
 
 impl IngestOptions {
     /// Defaults that keep data fresh within seconds under light load (age) and files large
     /// under heavy load (rows, bytes).
-    pub fn new(nats: NatsOptions, lake: impl Into<PathBuf>) -> IngestOptions {
+    pub fn new(nats: NatsOptions, lake: LakeUrl) -> IngestOptions {
         IngestOptions {
             nats,
-            lake: lake.into(),
+            lake,
             consumer: "ingest".to_string(),
             workers: 1,
             flush_rows: 100_000,
@@ -52,6 +55,7 @@ impl IngestOptions {
             compaction_interval: Some(Duration::from_secs(30)),
             metrics_addr: None,
             ready_max_lag: 100_000,
+            ledger_bytes: 256 << 20,
         }
     }
 

@@ -1,21 +1,20 @@
-//! Starting and stopping the ingest: recover what the lake holds (and any rollup it
-//! lacks), start the workers,
-//! the compactor and the metrics, and on shutdown let every worker commit and ack.
+//! Starting and stopping the ingest: open the lake's tables (nothing is read from them
+//! until a message asks), bring the rollups up to date, start the workers, the rollup
+//! follower, the compactor and the metrics, and on shutdown let every worker commit and
+//! ack.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-use safelake_lake::commit::remove_stale_temporaries;
-use safelake_lake::compact::compact_lake;
-use safelake_lake::rollup;
-use safelake_lake::{CommittedIndex, Lake};
+use anyhow::{bail, Context, Result};
+use safelake_lake::compact::{compact_lake, vacuum};
+use safelake_lake::{follow, Lake};
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::consumer::durable;
-use crate::dedupe::Dedupe;
 use crate::health::Health;
 use crate::metrics::{self, Metrics};
 use crate::worker::Worker;
@@ -31,41 +30,37 @@ pub struct Ingest {
 }
 
 impl Ingest {
-    /// Recovers the lake's state, connects and starts the workers.
+    /// Opens the lake, connects and starts the workers.
     pub async fn start(options: IngestOptions, shutdown: CancellationToken) -> Result<Ingest> {
-        let lake = Lake::new(&options.lake);
-        std::fs::create_dir_all(lake.root())
-            .with_context(|| format!("creating the lake directory {}", lake.root().display()))?;
-        let recovery_lake = lake.clone();
-        let index = tokio::task::spawn_blocking(move || -> Result<CommittedIndex> {
-            let rollups = rollup::ROLLUPS.iter().map(|r| r.table);
-            for table in Lake::tables().chain(rollups) {
-                for dir in recovery_lake.partitions(table)? {
-                    remove_stale_temporaries(&dir)?;
-                }
+        if let Some(dir) = options.lake.as_dir() {
+            if safelake_lake::migrate::needs_migration(dir) {
+                bail!(
+                    "the lake at {} is in the layout safelake used before Delta Lake; convert it first with `safelake lake migrate --lake {}`",
+                    dir.display(),
+                    dir.display()
+                );
             }
-            // A lake written before a rollup existed gets it now (a no-op once it has).
-            let derived = rollup::repair(&recovery_lake)?;
-            if derived.files > 0 {
-                tracing::info!(files = derived.files, "derived the rollups of files that lacked them");
-            }
-            CommittedIndex::load(&recovery_lake)
-        })
-        .await??;
-        tracing::info!(lake = %lake.root().display(), events = index.events(), "recovered what the lake holds");
-        let dedupe = Arc::new(Mutex::new(Dedupe::new(index)));
+        }
+        let lake = Lake::open(options.lake.clone())?;
+        let opened = Instant::now();
+        let dedupe = Arc::new(crate::dedupe::Dedupe::open(&lake, options.ledger_bytes).await?);
+        let followed = follow::follow(&lake).await.context("bringing the rollups up to date")?;
+        tracing::info!(lake = %lake.url(), ms = opened.elapsed().as_millis() as u64, rollup_commits = followed.commits, "opened the lake");
+        let committed = Arc::new(Notify::new());
+        let host = hostname();
 
         let client = safelake_bus::connect(&options.nats).await?;
         let js = async_nats::jetstream::new(client.clone());
         let consumer = durable(&js, &options).await?;
         let metrics = Metrics::new();
         let mut tasks = JoinSet::new();
-        for _ in 0..options.workers.max(1) {
+        for index in 0..options.workers.max(1) {
             let worker = Worker {
                 client: client.clone(),
                 consumer: consumer.clone(),
                 dedupe: Arc::clone(&dedupe),
-                lake: lake.clone(),
+                app_id: format!("safelake-ingest/{}/{host}/{index}", options.consumer),
+                committed: Arc::clone(&committed),
                 options: options.clone(),
                 metrics: metrics.clone(),
                 shutdown: shutdown.clone(),
@@ -73,6 +68,7 @@ impl Ingest {
             tasks.spawn(worker.run());
         }
         tasks.spawn(watch_lag(consumer, metrics.clone(), shutdown.clone()));
+        tasks.spawn(follow_rollups(lake.clone(), committed, shutdown.clone()));
         if let Some(every) = options.compaction_interval {
             tasks.spawn(compact_periodically(lake, options.compaction, every, metrics.clone(), shutdown.clone()));
         }
@@ -130,6 +126,34 @@ async fn watch_lag(
     Ok(())
 }
 
+/// Keeps the rollups in step with the raw events: after each commit (and every few
+/// seconds, for commits of other processes), until shutdown, then once more.
+async fn follow_rollups(lake: Lake, committed: Arc<Notify>, shutdown: CancellationToken) -> Result<()> {
+    let mut follower = follow::Follower::open(&lake).await?;
+    loop {
+        let stopping = tokio::select! {
+            _ = shutdown.cancelled() => true,
+            _ = committed.notified() => false,
+            _ = tokio::time::sleep(Duration::from_secs(5)) => false,
+        };
+        if stopping {
+            // The workers commit what they hold as they stop; follow once they have.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        if let Err(error) = follower.follow().await {
+            // The rollups lag until the next try; reports stay consistent meanwhile.
+            tracing::warn!("the rollups could not follow the raw events: {error:#}");
+        }
+        if stopping {
+            return Ok(());
+        }
+    }
+}
+
+/// How often compaction also vacuums: deletes the files that left the tables more than
+/// their retention ago.
+const VACUUM_EVERY: Duration = Duration::from_secs(3600);
+
 async fn compact_periodically(
     lake: Lake,
     policy: safelake_lake::compact::CompactionPolicy,
@@ -137,21 +161,48 @@ async fn compact_periodically(
     metrics: Metrics,
     shutdown: CancellationToken,
 ) -> Result<()> {
+    let mut vacuumed = Instant::now();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             _ = tokio::time::sleep(every) => {}
         }
-        let lake = lake.clone();
-        match tokio::task::spawn_blocking(move || compact_lake(&lake, policy)).await? {
+        // A pass over a large lake can take minutes; shutdown does not wait for it. Dropped
+        // midway, it leaves at most files no commit names (a commit lands whole or not at
+        // all), which the next vacuum deletes.
+        let compacted = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            compacted = compact_lake(&lake, policy) => compacted,
+        };
+        match compacted {
             Ok(done) => {
                 for c in &done {
-                    tracing::info!(output = %c.output.display(), inputs = c.inputs, rows = c.rows, "compacted");
+                    tracing::info!(table = c.table, partition = %c.partition.path(), inputs = c.inputs, rows = c.rows, "compacted");
                 }
                 metrics.compactions.inc_by(done.len() as u64);
             }
             // Compaction is an optimisation: a failure is reported, not fatal.
             Err(error) => tracing::warn!("compaction failed: {error:#}"),
         }
+        if vacuumed.elapsed() >= VACUUM_EVERY {
+            vacuumed = Instant::now();
+            let vacuumed_files = tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                files = vacuum(&lake, None) => files,
+            };
+            match vacuumed_files {
+                Ok(files) => tracing::info!(files, "vacuumed"),
+                Err(error) => tracing::warn!("vacuum failed: {error:#}"),
+            }
+        }
     }
+}
+
+/// This machine's name, for the application ids of its workers' commits.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
 }

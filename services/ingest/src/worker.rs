@@ -1,14 +1,15 @@
 //! One worker: pull, judge, hold, commit, ack, until told to stop.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use async_nats::jetstream::{consumer::PullConsumer, Message};
 use chrono::Utc;
 use futures::StreamExt;
-use safelake_lake::{content_hash, id_hash, Lake, Reject};
+use safelake_lake::{content_hash, id_hash, Partition, Reject};
 use safelake_schemas::validate;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -20,8 +21,11 @@ use crate::IngestOptions;
 pub struct Worker {
     pub client: async_nats::Client,
     pub consumer: PullConsumer,
-    pub dedupe: Arc<Mutex<Dedupe>>,
-    pub lake: Lake,
+    pub dedupe: Arc<Dedupe>,
+    /// Names this worker in its commits' application transactions.
+    pub app_id: String,
+    /// Told after each commit, for the rollups to follow.
+    pub committed: Arc<Notify>,
     pub options: IngestOptions,
     pub metrics: Metrics,
     pub shutdown: CancellationToken,
@@ -97,8 +101,8 @@ impl Worker {
 
     async fn handle(&self, message: Message, batch: &mut Batch) -> Result<()> {
         self.metrics.received.inc();
-        let (seq, redelivered) = match message.info() {
-            Ok(info) => (info.stream_sequence, info.delivered > 1),
+        let (seq, published) = match message.info() {
+            Ok(info) => (info.stream_sequence, info.published),
             Err(error) => {
                 tracing::warn!(%error, "a message without JetStream metadata; ignored");
                 return Ok(());
@@ -108,9 +112,6 @@ impl Worker {
         batch.note_arrival(message.payload.len());
         let subject = message.subject.as_str();
         let verdict = validate(&message.payload, Some(subject));
-        if redelivered && self.dedupe.lock().expect("dedupe lock").refresh_due() {
-            self.refresh().await?;
-        }
         let reject = |event_id: Option<String>, reason: String| Reject {
             stream_seq: seq,
             subject: subject.to_string(),
@@ -118,20 +119,21 @@ impl Worker {
             reason,
             raw: message.payload.clone(),
         };
+        // A refusal is filed under the month the message was published in, which every
+        // redelivery of it shares.
+        let published_month = format!("{:04}-{:02}", published.year(), u8::from(published.month()));
         let event = match &verdict {
             Ok(event) => event,
             Err(rejection) => {
-                self.refuse(batch, reject(rejection.id.clone(), rejection.reason()), reply);
-                return Ok(());
+                let refused = reject(rejection.id.clone(), rejection.reason());
+                return self.refuse(batch, refused, published_month, reply).await;
             }
         };
         let (id, content) = (id_hash(&event.id), content_hash(&event.value));
-        let admission = self.dedupe.lock().expect("dedupe lock").admit_event(id, content, reply);
-        match admission {
-            Admission::New => {
-                batch.add_event(event, seq, id, content);
-                batch.acks.push(reply);
-            }
+        let table = event.event_type.family.table();
+        let partition = Partition::school_month(event.school_id.to_string(), event.month());
+        match self.dedupe.admit_event(table, &partition, id, content, reply).await? {
+            Admission::New => batch.add_event(event, seq, id, content, reply),
             Admission::Duplicate => {
                 self.metrics.duplicates.inc();
                 batch.duplicates += 1;
@@ -142,29 +144,23 @@ impl Worker {
                 self.metrics.duplicates.inc();
                 batch.duplicates += 1;
             }
-            Admission::Conflict => self.refuse(batch, reject(Some(event.id.clone()), conflict(&event.id)), reply),
+            Admission::Conflict => {
+                let refused = reject(Some(event.id.clone()), conflict(&event.id));
+                return self.refuse(batch, refused, published_month, reply).await;
+            }
         }
         Ok(())
     }
 
-    fn refuse(&self, batch: &mut Batch, reject: Reject, reply: &str) {
-        match self.dedupe.lock().expect("dedupe lock").admit_reject(reject.stream_seq, reply) {
+    async fn refuse(&self, batch: &mut Batch, reject: Reject, month: String, reply: &str) -> Result<()> {
+        let partition = Partition::month(month.clone());
+        match self.dedupe.admit_reject(&partition, reject.stream_seq, reply).await? {
             Admission::New => {
                 tracing::debug!(seq = reject.stream_seq, reason = %reject.reason, "refused");
-                batch.add_reject(reject);
-                batch.acks.push(reply);
+                batch.add_reject(reject, month, reply);
             }
             Admission::Duplicate | Admission::Conflict => batch.acks.push(reply),
             Admission::Held => {}
-        }
-    }
-
-    async fn refresh(&self) -> Result<()> {
-        let dedupe = Arc::clone(&self.dedupe);
-        let lake = self.lake.clone();
-        let read = tokio::task::spawn_blocking(move || dedupe.lock().expect("dedupe lock").refresh(&lake)).await??;
-        if read > 0 {
-            tracing::info!(files = read, "read files committed by another process");
         }
         Ok(())
     }
@@ -181,7 +177,8 @@ impl Worker {
         let committer = Committer {
             client: self.client.clone(),
             dedupe: Arc::clone(&self.dedupe),
-            lake: self.lake.clone(),
+            app_id: self.app_id.clone(),
+            committed: Arc::clone(&self.committed),
             metrics: self.metrics.clone(),
         };
         *in_flight = Some(tokio::spawn(committer.commit(std::mem::take(batch))));
@@ -199,45 +196,39 @@ async fn finish(in_flight: &mut Option<JoinHandle<Result<()>>>) -> Result<()> {
 
 struct Committer {
     client: async_nats::Client,
-    dedupe: Arc<Mutex<Dedupe>>,
-    lake: Lake,
+    dedupe: Arc<Dedupe>,
+    app_id: String,
+    committed: Arc<Notify>,
     metrics: Metrics,
 }
 
 impl Committer {
-    /// Writes the batch, then acks every message it holds. Nothing is acked unless its
-    /// file is durably in the lake; a failure leaves everything unacked (it comes back)
+    /// Commits the batch, then acks every message it holds. Nothing is acked unless its
+    /// rows are durably in the lake; a failure leaves everything unacked (it comes back)
     /// and stops the worker, since a lake that cannot be written must not be papered over.
     async fn commit(self, mut batch: Batch) -> Result<()> {
         let started = Instant::now();
-        let reject_seqs = batch.reject_seqs();
-        let lake = self.lake.clone();
-        let (batch, written) = tokio::task::spawn_blocking(move || {
-            let written = batch.write(&lake, Utc::now());
-            (batch, written)
-        })
-        .await
-        .context("the commit task failed")?;
-        let written = match written {
-            Ok(written) => written,
+        let (ids, reject_seqs) = batch.keys();
+        let committed = match batch.commit(&self.dedupe, &self.app_id, Utc::now()).await {
+            Ok(committed) => committed,
             Err(error) => {
-                self.dedupe.lock().expect("dedupe lock").abandoned(&batch.ids, &reject_seqs);
+                self.dedupe.abandoned(&ids, &reject_seqs);
                 return Err(error.context("committing a batch to the lake"));
             }
         };
-        let files = written.files.len();
-        let waiting = self.dedupe.lock().expect("dedupe lock").committed(&batch.ids, &reject_seqs, written.files);
-        batch.acks.send(&self.client).await;
+        let waiting = self.dedupe.settled(&ids, &reject_seqs);
+        committed.acks.send(&self.client).await;
         waiting.send(&self.client).await;
-        self.metrics.committed.inc_by(written.events as u64);
-        self.metrics.rejected.inc_by(written.rejects as u64);
-        self.metrics.files_written.inc_by(files as u64);
+        self.committed.notify_one();
+        self.metrics.committed.inc_by(committed.events as u64);
+        self.metrics.rejected.inc_by(committed.rejects as u64);
+        self.metrics.files_written.inc_by(committed.files as u64);
         self.metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
         tracing::debug!(
-            events = written.events,
-            rejects = written.rejects,
+            events = committed.events,
+            rejects = committed.rejects,
             duplicates = batch.duplicates,
-            files,
+            files = committed.files,
             ms = started.elapsed().as_millis() as u64,
             "committed"
         );

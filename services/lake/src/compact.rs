@@ -1,22 +1,24 @@
-//! Merges a partition's small files into one, atomically for readers.
+//! Merges a partition's small files into one, as one Delta commit that removes the inputs
+//! and adds the output (both marked as no change to the data, as Delta's own optimize
+//! marks them): a reader sees either the inputs or the output, never both, whatever
+//! engine it is. The inputs stay on storage until a [`vacuum`] after the table's
+//! retention, so a reader that began on the version before still finds them.
 //!
-//! The output is committed like any file (see [`crate::commit`]) and names its inputs in
-//! its footer; [`crate::Lake::live_files`] hides those inputs from that moment, and they
-//! are deleted right after. A crash in between is finished on the next run. A lock file
-//! per partition keeps two compactors (two ingest processes) from merging the same files.
+//! The rollup tables are not compacted here: their follower rebuilds a partition's rollup
+//! rows when its raw files are merged (see [`crate::follow`]).
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
 
-use anyhow::{Context, Result};
-use arrow::record_batch::RecordBatch;
+use anyhow::Result;
+use arrow::compute::concat_batches;
 use chrono::{Days, Months, NaiveDate};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::file::metadata::KeyValue;
-use parquet::file::reader::{FileReader, SerializedFileReader};
+use deltalake::kernel::Action;
+use deltalake::operations::vacuum::VacuumMode;
+use deltalake::protocol::DeltaOperation;
+use safelake_schemas::FAMILIES;
 
-use crate::commit::{sync_dir, write_parquet};
-use crate::layout::{file_name, Lake, COMPACTED_SUFFIX, REPLACES_KEY};
+use crate::table::{DataFile, Lake, Outcome, Partition, Table};
+use crate::tables::TableSpec;
 
 /// When a partition is worth compacting.
 #[derive(Debug, Clone, Copy)]
@@ -29,7 +31,7 @@ pub struct CompactionPolicy {
     pub max_input_bytes: u64,
     /// Days after its month ends that a month partition is settled (late events have
     /// come): from then on two small files are enough to merge, so that a past month
-    /// reads as one file, and its per-file rollups are the month's own (distinct users
+    /// reads as one file, and its rollup rows are the month's own (distinct users
     /// included: see `rollup::blocked_categories_monthly_schema`).
     pub settled_after_days: u32,
 }
@@ -41,10 +43,10 @@ impl Default for CompactionPolicy {
 }
 
 impl CompactionPolicy {
-    /// How many small files make the partition `dir` worth compacting on `today`.
-    fn min_files_in(&self, dir: &Path, today: NaiveDate) -> usize {
-        let first =
-            crate::layout::month_of(dir).and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok());
+    /// How many small files make a partition of `month` (`YYYY-MM`) worth compacting on
+    /// `today`.
+    fn min_files_in(&self, month: &str, today: NaiveDate) -> usize {
+        let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok();
         let settled = first
             .and_then(|f| f.checked_add_months(Months::new(1)))
             .and_then(|end| end.checked_add_days(Days::new(self.settled_after_days.into())))
@@ -60,111 +62,119 @@ impl CompactionPolicy {
 /// What one compaction did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compacted {
-    pub output: PathBuf,
+    pub table: &'static str,
+    pub partition: Partition,
     pub inputs: usize,
     pub rows: usize,
+    /// The table version it committed as.
+    pub version: i64,
 }
 
-/// The names of the files a compaction output replaces (empty for other files).
-pub fn replaced_by(path: &Path) -> Result<Vec<String>> {
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let reader =
-        SerializedFileReader::new(file).with_context(|| format!("reading the footer of {}", path.display()))?;
-    let value = reader
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .and_then(|kv| kv.iter().find(|k| k.key == REPLACES_KEY))
-        .and_then(|k| k.value.clone())
-        .unwrap_or_default();
-    Ok(value.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
+/// The tables compaction merges: the raw events, `rejects` and `audit_log`.
+pub fn compacted_tables() -> Vec<TableSpec> {
+    let mut tables: Vec<TableSpec> = FAMILIES.iter().map(|f| TableSpec::family(*f)).collect();
+    tables.push(TableSpec::rejects());
+    tables.push(TableSpec::audit_log());
+    tables
 }
 
 /// Compacts every partition of every table that needs it.
-pub fn compact_lake(lake: &Lake, policy: CompactionPolicy) -> Result<Vec<Compacted>> {
+pub async fn compact_lake(lake: &Lake, policy: CompactionPolicy) -> Result<Vec<Compacted>> {
+    let today = chrono::Utc::now().date_naive();
     let mut done = Vec::new();
-    for table in Lake::tables() {
-        for dir in lake.partitions(table)? {
-            done.extend(compact_partition(&dir, policy)?);
+    for spec in compacted_tables() {
+        let mut table = lake.table(&spec).await?;
+        done.extend(compact_table(&mut table, policy, today).await?);
+    }
+    Ok(done)
+}
+
+/// Compacts the partitions of `table` that have enough small files on `today` (two, once
+/// their month has settled), each as one commit.
+pub async fn compact_table(table: &mut Table, policy: CompactionPolicy, today: NaiveDate) -> Result<Vec<Compacted>> {
+    let mut by_partition: std::collections::BTreeMap<Partition, Vec<DataFile>> = Default::default();
+    for file in table.files() {
+        by_partition.entry(file.partition.clone()).or_default().push(file);
+    }
+    let mut done = Vec::new();
+    for (partition, files) in by_partition {
+        let mut inputs = Vec::new();
+        let mut total = 0u64;
+        for file in files {
+            let size = file.size.max(0) as u64;
+            if size < policy.small_file_bytes && total + size <= policy.max_input_bytes {
+                total += size;
+                inputs.push(file);
+            }
+        }
+        if inputs.len() < policy.min_files_in(&partition.month, today) {
+            continue;
+        }
+        if let Some(compacted) = compact_files(table, &partition, &inputs).await? {
+            done.push(compacted);
         }
     }
     Ok(done)
 }
 
-/// Compacts one partition directory if it has enough small files (two, once its month
-/// has settled) and no other compactor holds it.
-pub fn compact_partition(dir: &Path, policy: CompactionPolicy) -> Result<Option<Compacted>> {
-    let lock = File::create(dir.join(".compaction.lock"))?;
-    if lock.try_lock().is_err() {
-        return Ok(None);
+/// Merges `inputs` (files of `partition` in the table's current version) into one file.
+/// None when another writer compacted or removed some of them first.
+///
+/// The commit is exact, and before each attempt the inputs must all still be in the
+/// table: delta-rs lets two commits remove the same file when both mark the removal as
+/// no change to the data, as a compaction does, so two processes compacting one
+/// partition at once would both land and store its rows twice.
+async fn compact_files(table: &mut Table, partition: &Partition, inputs: &[DataFile]) -> Result<Option<Compacted>> {
+    let schema = table.file_schema();
+    let mut batches = Vec::new();
+    for file in inputs {
+        batches.extend(table.read(&file.path, &[]).await?);
     }
-    finish_interrupted(dir)?;
-    let mut inputs = Vec::new();
-    let mut total = 0u64;
-    for path in Lake::live_files(dir)? {
-        let size = std::fs::metadata(&path)?.len();
-        if size < policy.small_file_bytes && total + size <= policy.max_input_bytes {
-            total += size;
-            inputs.push(path);
+    let merged = concat_batches(&schema, &batches)?;
+    let rows = merged.num_rows();
+    let paths: Vec<String> = inputs.iter().map(|f| f.path.clone()).collect();
+    let output = table.write(vec![(partition.clone(), merged)], false).await?;
+    loop {
+        let live: HashSet<String> = table.files_in(partition).into_iter().map(|f| f.path).collect();
+        if !paths.iter().all(|p| live.contains(p)) {
+            tracing::info!(table = table.name(), partition = %partition.path(), "not compacted: another writer took its files");
+            table.delete_uncommitted(&output).await;
+            return Ok(None);
         }
-    }
-    if inputs.len() < policy.min_files_in(dir, chrono::Utc::now().date_naive()) {
-        return Ok(None);
-    }
-    let mut batches: Vec<RecordBatch> = Vec::new();
-    for path in &inputs {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)
-            .with_context(|| format!("reading {}", path.display()))?
-            .with_batch_size(65_536)
-            .build()?;
-        for batch in reader {
-            batches.push(batch?);
-        }
-    }
-    if batches.windows(2).any(|w| w[0].schema() != w[1].schema()) {
-        tracing::warn!(dir = %dir.display(), "files of different schemas (a contract change); not compacting them");
-        return Ok(None);
-    }
-    let names: Vec<String> = inputs.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    let ranges: Vec<(u64, u64)> = names.iter().filter_map(|n| seq_range(n)).collect();
-    let first = ranges.iter().map(|r| r.0).min().unwrap_or(0);
-    let last = ranges.iter().map(|r| r.1).max().unwrap_or(0);
-    let rows = batches.iter().map(RecordBatch::num_rows).sum();
-    let metadata = vec![KeyValue::new(REPLACES_KEY.to_string(), names.join(","))];
-    let output = write_parquet(dir, &file_name(first, last, true), &batches, metadata)?;
-    for path in &inputs {
-        std::fs::remove_file(path).with_context(|| format!("removing compacted input {}", path.display()))?;
-    }
-    sync_dir(dir)?;
-    crate::rollup::remove_twins(dir, &names)?;
-    Ok(Some(Compacted { output, inputs: inputs.len(), rows }))
-}
-
-/// Deletes the inputs of compactions that committed but crashed before deleting them,
-/// and their rollup twins.
-fn finish_interrupted(dir: &Path) -> Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        if name.ends_with(COMPACTED_SUFFIX) && !name.starts_with('.') {
-            let inputs = replaced_by(&dir.join(&name))?;
-            crate::rollup::remove_twins(dir, &inputs)?;
-            for input in inputs {
-                match std::fs::remove_file(dir.join(&input)) {
-                    Ok(()) => {
-                        tracing::info!(dir = %dir.display(), %input, "removed input of an interrupted compaction")
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e).with_context(|| format!("removing {input}")),
-                }
+        let mut actions = table.removes(&paths, false);
+        actions.extend(output.iter().cloned().map(Action::Add));
+        let operation = DeltaOperation::Optimize { predicate: Some(partition.path()), target_size: 0 };
+        match table.commit_exact(actions, operation, None).await? {
+            Outcome::Committed(version) => {
+                return Ok(Some(Compacted {
+                    table: table.name(),
+                    partition: partition.clone(),
+                    inputs: inputs.len(),
+                    rows,
+                    version,
+                }))
+            }
+            Outcome::Taken => {
+                table.update().await?;
             }
         }
     }
-    Ok(())
 }
 
-/// The stream sequence range in a file name `<first>-<last>[...].parquet`.
-pub fn seq_range(name: &str) -> Option<(u64, u64)> {
-    let stem = name.split('.').next()?;
-    let mut parts = stem.split('-');
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+/// Deletes the files that left each table (compaction inputs, expired months) more than
+/// the table's retention ago (or `retention`, for a lake nobody else reads yet, such as
+/// a benchmark's), and files a crashed writer left unnamed by any commit. Returns how many
+/// files were deleted.
+pub async fn vacuum(lake: &Lake, retention: Option<chrono::Duration>) -> Result<usize> {
+    let mut deleted = 0;
+    for spec in TableSpec::all() {
+        let table = lake.table(&spec).await?;
+        let mut vacuum = table.delta().clone().vacuum().with_mode(VacuumMode::Full);
+        if let Some(retention) = retention {
+            vacuum = vacuum.with_retention_period(retention).with_enforce_retention_duration(false);
+        }
+        let (_, metrics) = vacuum.await?;
+        deleted += metrics.files_deleted.len();
+    }
+    Ok(deleted)
 }

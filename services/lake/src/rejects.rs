@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{ArrayRef, BinaryBuilder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder};
+use arrow::array::{ArrayRef, BinaryBuilder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Utc};
@@ -23,7 +23,7 @@ pub fn schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
     Arc::clone(SCHEMA.get_or_init(|| {
         Arc::new(Schema::new(vec![
-            Field::new("stream_seq", DataType::UInt64, false),
+            Field::new("stream_seq", DataType::Int64, false),
             Field::new("received_at", timestamp(), false),
             Field::new("subject", DataType::Utf8, false),
             Field::new("event_id", DataType::Utf8, true),
@@ -57,14 +57,14 @@ impl RejectsBuilder {
 
     pub fn finish(&mut self, received_at: DateTime<Utc>) -> RecordBatch {
         let rejects = std::mem::take(&mut self.rejects);
-        let mut seq = UInt64Builder::new();
+        let mut seq = Int64Builder::new();
         let mut received = TimestampMicrosecondBuilder::new().with_timezone("UTC");
         let mut subject = StringBuilder::new();
         let mut id = StringBuilder::new();
         let mut reason = StringBuilder::new();
         let mut raw = BinaryBuilder::new();
         for r in &rejects {
-            seq.append_value(r.stream_seq);
+            seq.append_value(r.stream_seq as i64);
             received.append_value(received_at.timestamp_micros());
             subject.append_value(&r.subject);
             id.append_option(r.event_id.as_deref());

@@ -1,17 +1,16 @@
 //! Retention: a table's data is kept for a period, then removed a whole partition (one
-//! school's month) at a time, once every event in it is older than the period. Whole
-//! partitions, because the lake's files are immutable. A partition leaves the table in
-//! one step, renamed into `<lake>/.removing/` (where no reader looks), and is deleted
-//! from there: a crash midway never leaves part of a month readable, and the next run
-//! finishes the deletion. A raw partition goes first and its rollup twins after it, so a
-//! twin is never read without its raw file (an orphan twin is hidden anyway).
-
-use std::path::{Path, PathBuf};
+//! school's month) at a time, once every event in it is older than the period. All the
+//! expired partitions of a table leave it in one Delta commit, so no reader ever sees part
+//! of a month; their files are deleted by the next vacuum after the table's own retention
+//! (see [`crate::compact::vacuum`]). The rollups follow: their rows for a removed month go
+//! with the raw table's next step (see [`crate::follow`]).
 
 use anyhow::{bail, Context, Result};
 use chrono::{Datelike, Months, NaiveDate};
+use deltalake::protocol::DeltaOperation;
 
-use crate::layout::Lake;
+use crate::table::{Lake, Partition};
+use crate::tables::TableSpec;
 
 /// How long a table's partitions are kept, in whole months.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,88 +58,57 @@ pub fn first_kept_month(today: NaiveDate, months: u32) -> String {
 }
 
 /// The partitions of `policy.table` that are expired on `today`, oldest first.
-pub fn expired(lake: &Lake, policy: &Policy, today: NaiveDate) -> Result<Vec<Expired>> {
+pub async fn expired(lake: &Lake, policy: &Policy, today: NaiveDate) -> Result<Vec<Expired>> {
+    let spec = retained_table(&policy.table)?;
+    let table = lake.table(&spec).await?;
     let keep_from = first_kept_month(today, policy.months);
-    let table_dir = lake.root().join(&policy.table);
-    let mut expired = Vec::new();
-    for dir in lake.partitions(&policy.table)? {
-        let Some(month) = crate::layout::month_of(&dir) else {
-            continue;
-        };
-        if month >= keep_from.as_str() {
+    let mut by_partition: std::collections::BTreeMap<Partition, Expired> = Default::default();
+    for file in table.files() {
+        if file.partition.month >= keep_from {
             continue;
         }
-        let (files, rows, bytes) = measure(&dir)?;
-        let partition = dir.strip_prefix(&table_dir).unwrap_or(&dir).to_string_lossy().into_owned();
-        expired.push(Expired { table: policy.table.clone(), partition, month: month.to_string(), files, rows, bytes });
+        let entry = by_partition.entry(file.partition.clone()).or_insert_with(|| Expired {
+            table: policy.table.clone(),
+            partition: file.partition.path(),
+            month: file.partition.month.clone(),
+            files: 0,
+            rows: 0,
+            bytes: 0,
+        });
+        entry.files += 1;
+        entry.rows += file.rows.unwrap_or(0) as i64;
+        entry.bytes += file.size.max(0) as u64;
     }
+    let mut expired: Vec<Expired> = by_partition.into_values().collect();
     expired.sort_by(|a, b| (&a.month, &a.partition).cmp(&(&b.month, &b.partition)));
     Ok(expired)
 }
 
-/// Where partitions wait to be deleted once they have left their table.
-const REMOVING: &str = ".removing";
-
-/// Removes an expired partition, its rollup twins after it.
-pub fn remove(lake: &Lake, expired: &Expired) -> Result<()> {
-    let dir = lake.root().join(&expired.table).join(&expired.partition);
-    let twins: Vec<PathBuf> =
-        crate::rollup::of_dir(&dir).into_iter().map(|r| crate::rollup::twin_dir(r, &dir)).collect();
-    let removing = lake.root().join(REMOVING);
-    std::fs::create_dir_all(&removing).with_context(|| format!("creating {}", removing.display()))?;
-    let mut taken = Vec::new();
-    for dir in std::iter::once(&dir).chain(&twins) {
-        taken.extend(take_out(lake, dir, &removing)?);
+/// The table a retention policy may name: raw events, `rejects` and `audit_log`. A
+/// rollup follows its raw table and cannot be given a period of its own.
+pub fn retained_table(name: &str) -> Result<TableSpec> {
+    match TableSpec::named(name) {
+        Some(spec) if crate::compact::compacted_tables().iter().any(|t| t.name == spec.name) => Ok(spec),
+        Some(_) => bail!("{name} is a rollup: it keeps what its raw table keeps; give the period to that table"),
+        None => bail!("{name} is not a table of the lake"),
     }
-    for path in taken {
-        std::fs::remove_dir_all(&path).with_context(|| format!("removing {}", path.display()))?;
-    }
-    Ok(())
 }
 
-/// Renames `dir` into `removing` under a name of its own (its path in the lake), so that
-/// it leaves its table at once. Returns where it went (nothing when it was already gone).
-fn take_out(lake: &Lake, dir: &Path, removing: &Path) -> Result<Option<PathBuf>> {
-    let relative = dir.strip_prefix(lake.root()).unwrap_or(dir).to_string_lossy().replace('/', "~");
-    let to = removing.join(relative);
-    match std::fs::rename(dir, &to) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("moving {} out of its table", dir.display())),
+/// Removes the expired partitions `expired` of one table in one commit. Returns the
+/// table version that no longer has them.
+pub async fn remove(lake: &Lake, table: &str, expired: &[Expired]) -> Result<Option<i64>> {
+    if expired.is_empty() {
+        return Ok(None);
     }
-    if let Some(parent) = dir.parent() {
-        crate::commit::sync_dir(parent)?;
-    }
-    Ok(Some(to))
-}
-
-/// Deletes what a run that stopped midway had taken out of its tables but not yet deleted.
-pub fn finish_removals(lake: &Lake) -> Result<()> {
-    let removing = lake.root().join(REMOVING);
-    let entries = match std::fs::read_dir(&removing) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("listing {}", removing.display())),
-    };
-    for entry in entries {
-        let path = entry?.path();
-        std::fs::remove_dir_all(&path).with_context(|| format!("removing {}", path.display()))?;
-    }
-    Ok(())
-}
-
-/// The live files of a partition, their rows (from the footers) and bytes.
-fn measure(dir: &Path) -> Result<(usize, i64, u64)> {
-    let files = Lake::live_files(dir)?;
-    let (mut rows, mut bytes) = (0, 0);
-    for file in &files {
-        let handle = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-        bytes += handle.metadata()?.len();
-        let reader = parquet::file::reader::SerializedFileReader::new(handle)
-            .with_context(|| format!("reading the footer of {}", file.display()))?;
-        rows += parquet::file::reader::FileReader::metadata(&reader).file_metadata().num_rows();
-    }
-    Ok((files.len(), rows, bytes))
+    let spec = retained_table(table)?;
+    let mut table = lake.table(&spec).await?;
+    let gone: std::collections::HashSet<&str> = expired.iter().map(|e| e.partition.as_str()).collect();
+    let paths: Vec<String> =
+        table.files().into_iter().filter(|f| gone.contains(f.partition.path().as_str())).map(|f| f.path).collect();
+    let actions = table.removes(&paths, true);
+    let before = expired.iter().map(|e| e.month.as_str()).max().unwrap_or_default();
+    let operation = DeltaOperation::Delete { predicate: Some(format!("month <= '{before}'")) };
+    Ok(Some(table.commit(actions, operation).await?))
 }
 
 #[cfg(test)]

@@ -1,31 +1,23 @@
-//! Rollups: small files derived from the raw event files, so that reports over a year of
-//! web filtering read thousands of rows, not a hundred million.
+//! Rollups: small tables derived from the raw web filter events, so that reports over a
+//! year of web filtering read thousands of rows, not a hundred million.
 //!
-//! Each rollup file is the *twin* of one raw file: same partition, same name, in the
-//! rollup's own table directory, holding the aggregate of exactly that file's rows. A twin
-//! is a pure function of its raw file, which is immutable, so:
+//! Five so far, all of `filter_events`: `blocked_daily`, web filter blocks per day, user,
+//! category and verdict; `blocked_monthly`, the same per user, category and verdict over
+//! the month (a sixth of the daily rows: reports over whole months read it);
+//! `blocked_categories_monthly`, one row per category with its distinct users (a
+//! ten-thousandth); `high_risk_daily`, the blocked attempts in the high-risk categories
+//! per day and user (a thirtieth); `filter_changes`, the filter's governance events as
+//! they are.
 //!
-//! - a reader takes a twin exactly when its raw file is live (see [`crate::Lake::live_files`]):
-//!   the rollup and the raw table then describe the same events at every moment, through
-//!   commits and compactions alike;
-//! - the twin is written before its raw file is committed (see
-//!   [`crate::commit::write_event_file`]), so a live raw file always has one;
-//! - any twin can be thrown away and derived again ([`repair`], [`rebuild`]).
-//!
-//! Five rollups so far, all of `filter_events`: `blocked_daily`, web filter blocks per
-//! day, user, category and verdict; `blocked_monthly`, the same per user, category and
-//! verdict over the file's month (a sixth of the daily rows: reports over whole months
-//! read it); `blocked_categories_monthly`, one row per category of the file's month with
-//! its distinct users (a ten-thousandth); `high_risk_daily`, the blocked attempts in the
-//! high-risk categories per day and user (a thirtieth); `filter_changes`, the filter's
-//! governance events as they are.
-//! Add another by giving it a [`Rollup`], a derive function and its SQL definition in
+//! Each rollup's rows are derived raw file by raw file ([`derive`]): a rollup partition
+//! holds the aggregate of each live raw file of the same partition, so it is a pure
+//! function of the raw table's version. [`crate::follow`] keeps the rollup tables in step
+//! with the raw table's log, and records in each the raw version it reflects. Add a rollup
+//! by giving it a [`Rollup`], a derive function and its SQL definition in
 //! `queries/rollups/`. The daily aggregate is computed once per raw file and the others
 //! are derived from it ([`Inputs`]).
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result};
@@ -34,15 +26,10 @@ use arrow::array::{Array, ArrayRef, AsArray, Date32Array, Int64Array, StringArra
 use arrow::compute::{cast, concat_batches, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimestampMicrosecondType};
 use arrow::record_batch::RecordBatch;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ProjectionMask;
 
 use safelake_schemas::arrow::FamilyTable;
 use safelake_schemas::events::{ContractEnum, WebCategory};
 use safelake_schemas::Family;
-
-use crate::commit::write_replacing;
-use crate::layout::Lake;
 
 const FILTER_BLOCKED: &str = "uk.safeguarding.filter.blocked.v1";
 const MICROS_PER_DAY: i64 = 86_400_000_000;
@@ -60,13 +47,12 @@ pub struct Rollup {
     /// (`None` for a rollup that keeps raw rows, or whose rows a view combines).
     pub measure: Option<&'static str>,
     pub schema: fn() -> SchemaRef,
-    /// The aggregate of one raw file's rows (no rows when it has none of its events: the
-    /// empty twin still says the file was derived).
+    /// The aggregate of one raw file's rows (no rows when it has none of its events).
     pub derive: fn(&Inputs) -> Result<RecordBatch>,
 }
 
-/// What a raw file's twins are derived from: its rows, and their daily blocked aggregate,
-/// computed once for every rollup that starts from it.
+/// What a raw file's rollup rows are derived from: its rows, and their daily blocked
+/// aggregate, computed once for every rollup that starts from it.
 pub struct Inputs<'a> {
     raw: &'a [RecordBatch],
     daily: OnceLock<RecordBatch>,
@@ -132,39 +118,29 @@ pub const ROLLUPS: &[Rollup] = &[
     },
 ];
 
-/// The rollups derived from the files of a raw partition directory
-/// (`<lake>/<table>/school_id=<id>/month=<YYYY-MM>`).
-pub fn of_dir(raw_dir: &Path) -> Vec<&'static Rollup> {
-    match partition_table(raw_dir) {
-        Some(table) => ROLLUPS.iter().filter(|r| r.source == table).collect(),
-        None => Vec::new(),
+/// The rollups of the raw table `source`.
+pub fn of(source: &str) -> Vec<&'static Rollup> {
+    ROLLUPS.iter().filter(|r| r.source == source).collect()
+}
+
+/// The raw columns `rollups` read (all, when one of them reads all).
+pub fn columns_read(rollups: &[&Rollup]) -> Vec<&'static str> {
+    let mut columns: Vec<&'static str> = Vec::new();
+    if rollups.iter().any(|r| r.reads.is_empty()) {
+        return columns;
     }
-}
-
-/// The table of a school-and-month partition directory.
-fn partition_table(dir: &Path) -> Option<String> {
-    let month = dir.file_name()?.to_str()?;
-    let school = dir.parent()?.file_name()?.to_str()?;
-    if !month.starts_with("month=") || !school.starts_with("school_id=") {
-        return None;
+    for column in rollups.iter().flat_map(|r| r.reads.iter()) {
+        if !columns.contains(column) {
+            columns.push(column);
+        }
     }
-    Some(dir.parent()?.parent()?.file_name()?.to_str()?.to_string())
+    columns
 }
 
-/// The directory of `rollup` that mirrors the raw partition directory `raw_dir`.
-pub fn twin_dir(rollup: &Rollup, raw_dir: &Path) -> PathBuf {
-    let month = raw_dir.file_name().expect("a partition directory");
-    let school = raw_dir.parent().and_then(Path::file_name).expect("a partition directory");
-    let root = raw_dir.parent().and_then(Path::parent).and_then(Path::parent).expect("a partition directory");
-    root.join(rollup.table).join(school).join(month)
-}
-
-/// For a partition directory of a rollup table, the raw partition directory it mirrors.
-pub fn raw_dir_of(dir: &Path) -> Option<PathBuf> {
-    let table = partition_table(dir)?;
-    let rollup = ROLLUPS.iter().find(|r| r.table == table)?;
-    let table_dir = dir.parent()?.parent()?;
-    Some(table_dir.parent()?.join(rollup.source).join(dir.parent()?.file_name()?).join(dir.file_name()?))
+/// Each rollup's rows for one raw file's rows, in the order of `rollups`.
+pub fn derive(rollups: &[&Rollup], raw: &[RecordBatch]) -> Result<Vec<RecordBatch>> {
+    let inputs = Inputs::new(raw);
+    rollups.iter().map(|r| (r.derive)(&inputs)).collect()
 }
 
 /// `blocked_daily`: one row per (UTC day of occurred_at, user, category, verdict) of the
@@ -375,104 +351,4 @@ fn high_risk_daily(inputs: &Inputs) -> Result<RecordBatch> {
         .collect();
     let kept = filter_record_batch(daily, &keep)?;
     Ok(kept.project(&[0, 1, 2, 3, 5])?.with_schema(high_risk_daily_schema())?)
-}
-
-/// Writes the twins of a raw file about to be committed as `raw_dir/name`, replacing any
-/// left by an earlier attempt. The raw file must not be live yet.
-pub fn write_twins(rollups: &[&Rollup], raw_dir: &Path, name: &str, batches: &[RecordBatch]) -> Result<()> {
-    let inputs = Inputs::new(batches);
-    for rollup in rollups {
-        let derived = (rollup.derive)(&inputs)?;
-        write_replacing(&twin_dir(rollup, raw_dir), name, &derived)
-            .with_context(|| format!("writing the {} twin of {}", rollup.table, raw_dir.join(name).display()))?;
-    }
-    Ok(())
-}
-
-/// Derives the twins of the committed raw file `raw` again, from its content.
-pub fn derive_twins(rollups: &[&Rollup], raw: &Path) -> Result<()> {
-    let (dir, name) = (raw.parent().context("a file")?, raw.file_name().context("a file")?.to_string_lossy());
-    // The columns any of them reads (all, when one reads all).
-    let mut columns: Vec<&str> = Vec::new();
-    if rollups.iter().all(|r| !r.reads.is_empty()) {
-        for column in rollups.iter().flat_map(|r| r.reads.iter()) {
-            if !columns.contains(column) {
-                columns.push(column);
-            }
-        }
-    }
-    let batches = read(raw, &columns)?;
-    let inputs = Inputs::new(&batches);
-    for rollup in rollups {
-        let derived = (rollup.derive)(&inputs)?;
-        write_replacing(&twin_dir(rollup, dir), &name, &derived)?;
-    }
-    Ok(())
-}
-
-/// Removes the twins of raw files that are gone (replaced by a compaction and deleted).
-pub fn remove_twins(raw_dir: &Path, names: &[String]) -> Result<()> {
-    for rollup in of_dir(raw_dir) {
-        let dir = twin_dir(rollup, raw_dir);
-        for name in names {
-            match std::fs::remove_file(dir.join(name)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e).with_context(|| format!("removing {}", dir.join(name).display())),
-            }
-        }
-    }
-    Ok(())
-}
-
-/// What [`repair`] or [`rebuild`] did: how many twins were derived.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Derived {
-    pub files: usize,
-}
-
-/// Derives the twins that live raw files lack: those of a lake written before a rollup
-/// existed, or of a raw file whose twin was deleted by hand. Cheap when none is missing.
-pub fn repair(lake: &Lake) -> Result<Derived> {
-    derive_all(lake, false)
-}
-
-/// Derives every twin again from the raw files (after a rollup's definition changed).
-pub fn rebuild(lake: &Lake) -> Result<Derived> {
-    derive_all(lake, true)
-}
-
-fn derive_all(lake: &Lake, all: bool) -> Result<Derived> {
-    let mut done = Derived::default();
-    let sources: std::collections::BTreeSet<&str> = ROLLUPS.iter().map(|r| r.source).collect();
-    for source in sources {
-        for raw_dir in lake.partitions(source)? {
-            let rollups = of_dir(&raw_dir);
-            for raw in Lake::live_files(&raw_dir)? {
-                let name = raw.file_name().expect("a file").to_string_lossy().into_owned();
-                let lacking: Vec<&Rollup> =
-                    rollups.iter().copied().filter(|r| all || !twin_dir(r, &raw_dir).join(&name).exists()).collect();
-                if lacking.is_empty() {
-                    continue;
-                }
-                derive_twins(&lacking, &raw)?;
-                done.files += lacking.len();
-            }
-        }
-    }
-    Ok(done)
-}
-
-/// The `columns` of a raw file.
-fn read(path: &Path, columns: &[&str]) -> Result<Vec<RecordBatch>> {
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
-    let builder = if columns.is_empty() {
-        builder
-    } else {
-        let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
-        builder.with_projection(mask)
-    };
-    let reader = builder.with_batch_size(65_536).build()?;
-    reader.collect::<Result<Vec<_>, _>>().with_context(|| format!("reading {}", path.display()))
 }

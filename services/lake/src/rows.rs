@@ -4,10 +4,9 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Int32Builder, StringBuilder, StringDictionaryBuilder,
-    TimestampMicrosecondArray, TimestampMicrosecondBuilder, UInt64Builder,
+    ArrayRef, BooleanBuilder, Date32Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondArray,
+    TimestampMicrosecondBuilder,
 };
-use arrow::datatypes::Int32Type;
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, NaiveDate, Utc};
 use safelake_schemas::arrow::{ColumnKind, FamilyTable};
@@ -17,7 +16,6 @@ use serde_json::Value;
 
 enum Column {
     Text(StringBuilder),
-    Enum(StringDictionaryBuilder<Int32Type>),
     Timestamp(TimestampMicrosecondBuilder),
     Date(Date32Builder),
     Integer(Int32Builder),
@@ -27,8 +25,9 @@ enum Column {
 impl Column {
     fn new(kind: ColumnKind) -> Column {
         match kind {
-            ColumnKind::Text => Column::Text(StringBuilder::new()),
-            ColumnKind::Enum => Column::Enum(StringDictionaryBuilder::new()),
+            // Closed lists are plain text in the table (Delta has no dictionary type);
+            // Parquet still stores them dictionary-encoded.
+            ColumnKind::Text | ColumnKind::Enum => Column::Text(StringBuilder::new()),
             ColumnKind::Timestamp => Column::Timestamp(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
             ColumnKind::Date => Column::Date(Date32Builder::new()),
             ColumnKind::Integer => Column::Integer(Int32Builder::new()),
@@ -41,12 +40,6 @@ impl Column {
     fn append(&mut self, value: Option<&Value>) {
         match self {
             Column::Text(b) => b.append_option(value.and_then(Value::as_str)),
-            Column::Enum(b) => match value.and_then(Value::as_str) {
-                Some(s) => {
-                    b.append_value(s);
-                }
-                None => b.append_null(),
-            },
             Column::Timestamp(b) => b.append_option(value.and_then(parse_time).map(|t| t.timestamp_micros())),
             Column::Date(b) => b.append_option(value.and_then(Value::as_str).and_then(days_since_epoch)),
             Column::Integer(b) => b.append_option(value.and_then(Value::as_i64).and_then(|i| i32::try_from(i).ok())),
@@ -57,7 +50,6 @@ impl Column {
     fn finish(&mut self) -> ArrayRef {
         match self {
             Column::Text(b) => Arc::new(b.finish()),
-            Column::Enum(b) => Arc::new(b.finish()),
             Column::Timestamp(b) => Arc::new(b.finish()),
             Column::Date(b) => Arc::new(b.finish()),
             Column::Integer(b) => Arc::new(b.finish()),
@@ -75,11 +67,11 @@ fn days_since_epoch(s: &str) -> Option<i32> {
 pub struct FamilyBuilder {
     table: &'static FamilyTable,
     id: StringBuilder,
-    source: StringDictionaryBuilder<Int32Type>,
-    event_type: StringDictionaryBuilder<Int32Type>,
+    source: StringBuilder,
+    event_type: StringBuilder,
     time: TimestampMicrosecondBuilder,
-    stream_seq: UInt64Builder,
-    content_hash: UInt64Builder,
+    stream_seq: Int64Builder,
+    content_hash: Int64Builder,
     data: Vec<Column>,
     rows: usize,
 }
@@ -90,11 +82,11 @@ impl FamilyBuilder {
         FamilyBuilder {
             table,
             id: StringBuilder::new(),
-            source: StringDictionaryBuilder::new(),
-            event_type: StringDictionaryBuilder::new(),
+            source: StringBuilder::new(),
+            event_type: StringBuilder::new(),
             time: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
-            stream_seq: UInt64Builder::new(),
-            content_hash: UInt64Builder::new(),
+            stream_seq: Int64Builder::new(),
+            content_hash: Int64Builder::new(),
             data: table.data_columns.iter().map(|c| Column::new(c.kind)).collect(),
             rows: 0,
         }
@@ -114,8 +106,9 @@ impl FamilyBuilder {
         self.source.append_value(event.value["source"].as_str().unwrap_or_default());
         self.event_type.append_value(&event.event_type.name);
         self.time.append_value(event.time.timestamp_micros());
-        self.stream_seq.append_value(stream_seq);
-        self.content_hash.append_value(content_hash);
+        // Delta has no unsigned integers: sequences fit, hashes keep their bits.
+        self.stream_seq.append_value(stream_seq as i64);
+        self.content_hash.append_value(content_hash as i64);
         let data = event.data();
         for (column, def) in self.data.iter_mut().zip(&self.table.data_columns) {
             column.append(data.get(&def.name));

@@ -1,17 +1,14 @@
-//! Compaction merges small files while readers keep reading: a reader going through the
-//! lake's listing never sees an event twice or misses one, and an interrupted compaction
-//! is finished by the next one.
+//! Compaction merges small files while readers keep reading: a reader that opens the
+//! table's latest version, as any Delta reader does, never sees an event twice or misses
+//! one, whatever moment it reads at; a settled month becomes one file.
 
 use std::collections::BTreeSet;
-use std::fs::File;
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow::array::AsArray;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use safelake_lake::compact::{compact_partition, replaced_by, CompactionPolicy};
-use safelake_lake::layout::file_name;
-use safelake_lake::{write_parquet, FamilyBuilder, Lake, Partition};
+use deltalake::kernel::Action;
+use deltalake::protocol::{DeltaOperation, SaveMode};
+use safelake_lake::compact::{compact_table, CompactionPolicy};
+use safelake_lake::{FamilyBuilder, Lake, Partition, Table, TableSpec};
 use safelake_schemas::{validate_value, Family};
 use serde_json::json;
 
@@ -28,131 +25,128 @@ fn event(n: u64) -> safelake_schemas::ValidEvent {
     .unwrap()
 }
 
-/// Writes `files` files of `rows` events each into one partition, as the ingest would.
-fn small_files(dir: &Path, files: u64, rows: u64) {
+/// Commits `files` files of `rows` events each to one partition, a commit per file, as
+/// the ingest's batches would.
+async fn small_files(table: &mut Table, partition: &Partition, files: u64, rows: u64) {
+    small_files_from(table, partition, 0, files, rows).await
+}
+
+/// [`small_files`] with ids from `e<offset + 1>`.
+async fn small_files_from(table: &mut Table, partition: &Partition, offset: u64, files: u64, rows: u64) {
     for f in 0..files {
         let mut builder = FamilyBuilder::new(Family::Filter);
-        let first = f * rows + 1;
+        let first = offset + f * rows + 1;
         for seq in first..first + rows {
             builder.append(&event(seq), seq, seq);
         }
-        write_parquet(dir, &file_name(first, first + rows - 1, false), &[builder.finish(chrono::Utc::now())], vec![])
-            .unwrap();
+        let adds = table.write(vec![(partition.clone(), builder.finish(chrono::Utc::now()))], true).await.unwrap();
+        let operation = DeltaOperation::Write { mode: SaveMode::Append, partition_by: None, predicate: None };
+        table.commit(adds.into_iter().map(Action::Add).collect(), operation).await.unwrap();
     }
 }
 
-/// The ids a reader sees through the lake's listing of live files.
-fn read_ids(dir: &Path) -> Vec<String> {
+/// The ids a new reader of the table's latest version sees, and how many files it read.
+async fn read_ids(lake: &Lake) -> (Vec<String>, usize) {
+    let table = lake.table(&TableSpec::family(Family::Filter)).await.unwrap();
     let mut ids = Vec::new();
-    for path in Lake::live_files(dir).unwrap() {
-        // A file listed a moment ago may be gone (a finished compaction): a reader that
-        // lists again sees the compacted file instead.
-        let Ok(file) = File::open(&path) else { return read_ids(dir) };
-        for batch in ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap() {
-            let batch = batch.unwrap();
-            let column = batch.column_by_name("id").unwrap().as_string::<i32>();
-            ids.extend(column.iter().map(|v| v.unwrap().to_string()));
+    let files = table.files();
+    for file in &files {
+        for batch in table.read(&file.path, &["id"]).await.unwrap() {
+            ids.extend(batch.column(0).as_string::<i32>().iter().map(|v| v.unwrap().to_string()));
         }
     }
-    ids
+    (ids, files.len())
 }
 
-#[test]
-fn readers_never_see_a_row_twice_or_miss_one_while_compaction_runs() {
-    let lake_dir = tempfile::tempdir().unwrap();
-    let lake = Lake::new(lake_dir.path());
-    let dir = lake.dir(&Partition::events(Family::Filter, "sch01", "2025-10"));
-    let expected: BTreeSet<String> = (1..=40 * 50).map(|n| format!("e{n}")).collect();
-    small_files(&dir, 40, 50);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_never_see_a_row_twice_or_miss_one_while_compaction_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::at(dir.path()).unwrap();
+    let partition = Partition::school_month("sch01", "2025-10");
+    let mut table = lake.table(&TableSpec::family(Family::Filter)).await.unwrap();
+    small_files(&mut table, &partition, 24, 50).await;
+    let expected: BTreeSet<String> = (1..=24 * 50).map(|n| format!("e{n}")).collect();
 
-    let policy = CompactionPolicy { min_files: 2, ..CompactionPolicy::default() };
-    let done = AtomicBool::new(false);
-    let reads = std::thread::scope(|scope| {
-        let reader = scope.spawn(|| {
-            let mut reads = 0;
-            while !done.load(Ordering::Relaxed) || reads < 10 {
-                let ids = read_ids(&dir);
-                assert_eq!(ids.len(), expected.len(), "a reader saw a row twice or missed one");
-                assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), expected);
-                reads += 1;
+    let reading = lake.clone();
+    let reader = tokio::spawn(async move {
+        let mut reads = 0;
+        loop {
+            let (ids, files) = read_ids(&reading).await;
+            assert_eq!(ids.len(), 24 * 50, "a reader saw a row twice or missed one ({files} files)");
+            assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), ids.len());
+            reads += 1;
+            if reads >= 10 && files == 1 {
+                return reads;
             }
-            reads
-        });
-        // Compact in rounds of eight files, so that outputs are merged again later.
-        let rounds = CompactionPolicy {
-            max_input_bytes: 8 * std::fs::metadata(&Lake::live_files(&dir).unwrap()[0]).unwrap().len(),
-            ..policy
-        };
-        while Lake::live_files(&dir).unwrap().len() > 1 {
-            compact_partition(&dir, rounds).unwrap();
         }
-        done.store(true, Ordering::Relaxed);
-        reader.join().unwrap()
     });
+    // Merge about four files at a time, so that outputs are merged again later.
+    let size = table.files()[0].size as u64;
+    let rounds = CompactionPolicy { min_files: 2, max_input_bytes: 4 * size + size / 2, ..CompactionPolicy::default() };
+    let today = chrono::Utc::now().date_naive();
+    let mut passes = 0;
+    while table.files().len() > 1 {
+        let merged = compact_table(&mut table, rounds, today).await.unwrap();
+        assert!(!merged.is_empty());
+        passes += 1;
+    }
+    assert!(passes > 1, "outputs were merged again");
+    let reads = reader.await.unwrap();
     assert!(reads >= 10);
-    let files = Lake::live_files(&dir).unwrap();
-    assert_eq!(files.len(), 1, "one file after compaction: {files:?}");
-    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
-    assert!(name.starts_with("1-2000") && name.ends_with(".compacted.parquet"), "{name}");
-    assert_eq!(safelake_lake::compact::seq_range(&name), Some((1, 2000)));
+    let (ids, _) = read_ids(&lake).await;
+    assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), expected);
 }
 
-#[test]
-fn an_interrupted_compaction_hides_its_inputs_and_is_finished_next_time() {
-    let lake_dir = tempfile::tempdir().unwrap();
-    let dir = lake_dir.path().join("filter_events/school_id=sch01/month=2025-10");
-    small_files(&dir, 4, 10);
-    let inputs: Vec<_> = Lake::live_files(&dir).unwrap();
-
-    // Simulate a crash after the output's commit and before the inputs' deletion: commit
-    // an output, then put the inputs back as they were.
-    let saved: Vec<(std::path::PathBuf, Vec<u8>)> =
-        inputs.iter().map(|p| (p.clone(), std::fs::read(p).unwrap())).collect();
-    let policy = CompactionPolicy { min_files: 2, ..CompactionPolicy::default() };
-    let compacted = compact_partition(&dir, policy).unwrap().unwrap();
-    for (path, bytes) in &saved {
-        std::fs::write(path, bytes).unwrap();
-    }
-    assert_eq!(replaced_by(&compacted.output).unwrap().len(), 4);
-    assert_eq!(Lake::live_files(&dir).unwrap(), vec![compacted.output.clone()], "inputs are hidden");
-    assert_eq!(read_ids(&dir).len(), 40);
-
-    // The next pass removes the leftovers (and has nothing to merge).
-    assert!(compact_partition(&dir, policy).unwrap().is_none());
-    for (path, _) in &saved {
-        assert!(!path.exists(), "{} should be gone", path.display());
-    }
-    assert_eq!(read_ids(&dir).len(), 40);
-}
-
-#[test]
-fn temporaries_are_never_read() {
-    let lake_dir = tempfile::tempdir().unwrap();
-    let dir = lake_dir.path().join("filter_events/school_id=sch01/month=2025-10");
-    small_files(&dir, 2, 5);
-    std::fs::write(dir.join(".9-9.parquet.123.tmp"), b"half a file").unwrap();
-    assert_eq!(read_ids(&dir).len(), 10);
-    assert_eq!(safelake_lake::commit::remove_stale_temporaries(&dir).unwrap(), 1, "pid 123 is not ours and not alive");
-}
-
-#[test]
-fn a_settled_month_is_merged_into_one_file_and_the_current_one_waits_for_more() {
-    let lake_dir = tempfile::tempdir().unwrap();
-    let lake = Lake::new(lake_dir.path());
+#[tokio::test]
+async fn a_settled_month_is_merged_into_one_file_and_the_current_one_waits_for_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::at(dir.path()).unwrap();
+    let mut table = lake.table(&TableSpec::family(Family::Filter)).await.unwrap();
     let this_month = chrono::Utc::now().format("%Y-%m").to_string();
-    let past = lake.dir(&Partition::events(Family::Filter, "sch01", "2025-10"));
-    let current = lake.dir(&Partition::events(Family::Filter, "sch01", &this_month));
-    small_files(&past, 2, 10);
-    small_files(&current, 2, 10);
+    let past = Partition::school_month("sch01", "2025-10");
+    let current = Partition::school_month("sch01", this_month);
+    small_files(&mut table, &past, 2, 10).await;
+    small_files(&mut table, &current, 2, 10).await;
     let policy = CompactionPolicy::default();
     assert_eq!(policy.min_files, 8);
 
     // Two files of a month long past are merged; two of this month are left for now.
-    let merged = compact_partition(&past, policy).unwrap().expect("the settled month is compacted");
-    assert_eq!((merged.inputs, merged.rows), (2, 20));
-    assert_eq!(Lake::live_files(&past).unwrap(), vec![merged.output]);
-    assert!(compact_partition(&current, policy).unwrap().is_none());
-    assert_eq!(Lake::live_files(&current).unwrap().len(), 2);
+    let today = chrono::Utc::now().date_naive();
+    let merged = compact_table(&mut table, policy, today).await.unwrap();
+    let done: Vec<_> = merged.iter().map(|c| (c.partition.clone(), c.inputs, c.rows)).collect();
+    assert_eq!(done, vec![(past.clone(), 2, 20)]);
+    assert_eq!(table.files_in(&past).len(), 1);
+    assert_eq!(table.files_in(&current).len(), 2);
     // A single file has nothing to merge with, settled or not.
-    assert!(compact_partition(&past, policy).unwrap().is_none());
+    assert!(compact_table(&mut table, policy, today).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_compacting_one_partition_at_once_store_each_row_once() {
+    // Two handles on one lake, as two ingest processes have: each reads the same small
+    // files and races the other to replace them.
+    let dir = tempfile::tempdir().unwrap();
+    let partition = Partition::school_month("sch01", "2025-10");
+    let lake = Lake::at(dir.path()).unwrap();
+    let mut table = lake.table(&TableSpec::family(Family::Filter)).await.unwrap();
+    let policy = CompactionPolicy { min_files: 2, ..CompactionPolicy::default() };
+    let today = chrono::Utc::now().date_naive();
+    let mut rounds_both_merged = 0;
+    for round in 0..8u64 {
+        small_files_from(&mut table, &partition, round * 1_000, 3, 20).await;
+        let mut first = Lake::at(dir.path()).unwrap().table(&TableSpec::family(Family::Filter)).await.unwrap();
+        let mut second = Lake::at(dir.path()).unwrap().table(&TableSpec::family(Family::Filter)).await.unwrap();
+        let (a, b) = tokio::join!(compact_table(&mut first, policy, today), compact_table(&mut second, policy, today));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        if !a.is_empty() && !b.is_empty() {
+            rounds_both_merged += 1;
+        }
+        let (ids, files) = read_ids(&lake).await;
+        let unique: BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "round {round}: a row stored twice ({files} files)");
+        assert_eq!(ids.len() as u64, (round + 1) * 60, "round {round}: a row lost");
+        table.update().await.unwrap();
+    }
+    // Each round one of them merged and the other found its inputs gone.
+    assert_eq!(rounds_both_merged, 0);
 }

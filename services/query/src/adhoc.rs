@@ -6,7 +6,6 @@
 //! when it is stopped, or its caller goes away (a client that hangs up, psql's Ctrl-C),
 //! the task is aborted, and dropping its stream cancels every task it started.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +19,7 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use safelake_schemas::Trust;
 
 use crate::cached::FileCache;
+use crate::snapshots::Snapshots;
 use crate::Engine;
 
 /// The bounds on one query.
@@ -85,8 +85,13 @@ impl Drop for AdHoc {
 impl AdHoc {
     /// The lake's tables in an engine of their own, with its own memory pool; the small
     /// tables come through `cache`, shared with the service's other engine.
-    pub async fn open(lake: &Path, trust: &Trust, limits: Limits, cache: Arc<FileCache>) -> Result<AdHoc> {
-        let engine = Engine::open_with(lake, trust, Some(limits.memory_bytes), cache).await?;
+    pub async fn open(
+        snapshots: &Arc<Snapshots>,
+        trust: &Trust,
+        limits: Limits,
+        cache: Arc<FileCache>,
+    ) -> Result<AdHoc> {
+        let engine = Engine::open_with(snapshots, trust, Some(limits.memory_bytes), cache).await?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("safelake-sql")
@@ -115,7 +120,7 @@ impl AdHoc {
         if statements.len() != 1 {
             return Err(Failure::Invalid(format!("send one statement at a time, not {}", statements.len())));
         }
-        self.context().sql_with_options(sql, Self::read_only()).await.map_err(refusal_or_invalid)
+        self.engine.query().sql_with_options(sql, Self::read_only()).await.map_err(refusal_or_invalid)
     }
 
     /// Runs a plan made elsewhere (the PostgreSQL wire plans its own statements, with
@@ -123,7 +128,7 @@ impl AdHoc {
     pub async fn run_plan(&self, plan: LogicalPlan) -> Result<Answer, Failure> {
         // Checked before anything runs: executing a DDL plan would apply it at once.
         Self::read_only().verify_plan(&plan).map_err(refusal_or_invalid)?;
-        let frame = self.context().execute_logical_plan(plan).await.map_err(refusal_or_invalid)?;
+        let frame = self.engine.query().execute_logical_plan(plan).await.map_err(refusal_or_invalid)?;
         self.execute(frame).await
     }
 

@@ -1,40 +1,36 @@
 //! The small tables (incidents, monitoring alerts, agreements, rosters, filter
-//! governance) held in memory, file by file.
+//! governance, high-risk blocks, blocks per category) held in memory, file by file.
 //!
 //! They are small in rows but spread over a partition per school and month, so reading
 //! them from Parquet costs a file open, a footer and a page decode per partition on every
 //! scan: measured at about 0.15 s for a table of a few thousand rows, and the incidents
-//! projection scans its table four times. Lake files do not change once committed
-//! (compaction writes new files; a rollup twin rewritten by a repair is renamed into
-//! place, a new inode), so each file is decoded once and kept, under its size, time and
-//! inode, until it stops being live. Every scan still lists the table, through the lake's
-//! own rule ([`Lake::live_files`]), so new files appear at once and a compaction's
-//! inputs disappear with it, exactly as through the listing tables; a file removed
-//! between the listing and its reading sends the scan back to list again.
+//! projection scans its table four times. A Delta data file never changes once written
+//! (a path is never reused), so each file is decoded once and kept, under its path, until
+//! no version a query reads still has it. Every scan reads exactly the files of the
+//! version the query reads (see [`crate::snapshots`]), so new files appear at once and a
+//! compaction's inputs go with it, exactly as through a Delta scan.
 //!
 //! A table whose decoded rows would take the cache past its budget is dropped from it and
-//! read from its files as before (with partition pruning) until the service restarts, so
+//! read through its Delta scan (with partition pruning) until the service restarts, so
 //! the cache never holds more than it was given.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
-use anyhow::Context;
 use async_trait::async_trait;
 use datafusion::arrow::array::{new_null_array, ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
-use datafusion::datasource::listing::ListingTable;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use safelake_lake::Lake;
+use safelake_lake::{DataFile, Table};
+
+use crate::snapshots::Snapshots;
+use crate::table::{delta_scan, version_for};
 
 /// Decoded files, shared by every table (and every engine) of one service.
 #[derive(Debug)]
@@ -45,36 +41,18 @@ pub struct FileCache {
 
 #[derive(Debug, Default)]
 struct Files {
-    entries: HashMap<PathBuf, Decoded>,
+    /// By table, then by the file's path within it.
+    entries: HashMap<(&'static str, String), Decoded>,
     bytes: usize,
-    /// Tables (their directories) that outgrew the budget: read from their files until
-    /// the service restarts, rather than decoded again and dropped on every scan.
-    too_big: std::collections::HashSet<PathBuf>,
+    /// Tables that outgrew the budget: read through their scans until the service
+    /// restarts, rather than decoded again and dropped on every scan.
+    too_big: HashSet<&'static str>,
 }
 
 #[derive(Debug, Clone)]
 struct Decoded {
-    /// The file as it was when decoded: a file replaced under the same name (a repaired
-    /// twin, a restored backup) is decoded again.
-    version: Version,
     batch: RecordBatch,
     bytes: usize,
-}
-
-type Version = (Option<SystemTime>, u64, u64);
-
-fn version(metadata: &std::fs::Metadata) -> Version {
-    use std::os::unix::fs::MetadataExt;
-    (metadata.modified().ok(), metadata.len(), metadata.ino())
-}
-
-/// What one reading of a table found.
-enum Read {
-    Rows(Vec<RecordBatch>),
-    /// More than the cache may hold: read from the files.
-    TooBig,
-    /// A listed file was gone when read (compacted, or removed by retention): list again.
-    Moved,
 }
 
 impl FileCache {
@@ -92,126 +70,75 @@ impl FileCache {
 /// One table of the lake, scanned from the cache.
 #[derive(Debug)]
 pub struct CachedTable {
-    source: Source,
-    /// The same table read from its files, for when the cache cannot hold it.
-    files: Arc<ListingTable>,
-}
-
-/// Where a table's rows come from: its directory, through the cache.
-#[derive(Debug, Clone)]
-struct Source {
-    dir: PathBuf,
-    lake: Lake,
-    table: String,
+    name: &'static str,
     schema: SchemaRef,
-    /// The Hive partition columns, in the order the table's schema ends with them.
-    partition_columns: Vec<String>,
+    snapshots: Arc<Snapshots>,
     cache: Arc<FileCache>,
 }
 
 impl CachedTable {
-    pub fn new(lake: &Path, table: &str, files: ListingTable, partitions: &[&str], cache: Arc<FileCache>) -> Self {
-        let source = Source {
-            dir: lake.join(table),
-            lake: Lake::new(lake),
-            table: table.to_string(),
-            schema: files.schema(),
-            partition_columns: partitions.iter().map(|p| p.to_string()).collect(),
-            cache,
-        };
-        CachedTable { source, files: Arc::new(files) }
-    }
-}
-
-impl Source {
-    /// The table's live rows, from the cache (decoding what it lacks), or None when they
-    /// would not fit in its budget. Blocking: files are read.
-    fn rows(&self) -> Result<Option<Vec<RecordBatch>>> {
-        for _ in 0..5 {
-            match self.read()? {
-                Read::Rows(batches) => return Ok(Some(batches)),
-                Read::TooBig => return Ok(None),
-                Read::Moved => continue,
-            }
-        }
-        Err(external(anyhow::anyhow!("the files of {} kept changing while being read", self.table)))
+    /// `schema` is the table's as its Delta scan gives it, so that a table that outgrows
+    /// the cache reads the same through either.
+    pub fn new(name: &'static str, schema: SchemaRef, snapshots: Arc<Snapshots>, cache: Arc<FileCache>) -> CachedTable {
+        CachedTable { name, schema, snapshots, cache }
     }
 
-    /// One listing and reading: hits under the lock, misses decoded outside it (other
-    /// scans go on meanwhile), then stored under the budget.
-    fn read(&self) -> Result<Read> {
-        let partitions = self.lake.partitions(&self.table).map_err(external)?;
-        let mut live = Vec::new();
-        for dir in &partitions {
-            live.extend(Lake::live_files(dir).map_err(external)?);
-        }
-        let mut versions = Vec::with_capacity(live.len());
-        for path in &live {
-            match std::fs::metadata(path) {
-                Ok(metadata) => versions.push(version(&metadata)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Read::Moved),
-                Err(e) => return Err(external(anyhow::Error::from(e).context(format!("reading {}", path.display())))),
-            }
-        }
+    /// The rows of the version `table`, from the cache (decoding what it lacks), or None
+    /// when they would not fit in its budget.
+    async fn rows(&self, table: &Table) -> Result<Option<Vec<RecordBatch>>> {
+        let live = table.files();
         let mut batches: Vec<Option<RecordBatch>> = {
-            let mut files = self.cache.files.lock().expect("never poisoned");
-            if files.too_big.contains(&self.dir) {
-                return Ok(Read::TooBig);
+            let files = self.cache.files.lock().expect("never poisoned");
+            if files.too_big.contains(self.name) {
+                return Ok(None);
             }
-            // Forget this table's files that are no longer live.
-            let keep: std::collections::HashSet<&PathBuf> = live.iter().collect();
-            let gone: Vec<PathBuf> =
-                files.entries.keys().filter(|p| p.starts_with(&self.dir) && !keep.contains(p)).cloned().collect();
-            files.forget(gone);
-            live.iter()
-                .zip(&versions)
-                .map(|(path, version)| {
-                    files.entries.get(path).filter(|d| d.version == *version).map(|d| d.batch.clone())
-                })
-                .collect()
+            live.iter().map(|f| files.entries.get(&(self.name, f.path.clone())).map(|d| d.batch.clone())).collect()
         };
         let mut decoded = Vec::new();
-        let misses: Vec<usize> = (0..live.len()).filter(|&i| batches[i].is_none()).collect();
-        for i in misses {
-            let path = &live[i];
-            let file = match std::fs::File::open(path) {
-                Ok(file) => file,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Read::Moved),
-                Err(e) => return Err(external(anyhow::Error::from(e).context(format!("reading {}", path.display())))),
-            };
-            let batch = self.decode(file, path)?;
+        for (i, file) in live.iter().enumerate() {
+            if batches[i].is_some() {
+                continue;
+            }
+            let batch = self.decode(table, file).await?;
             batches[i] = Some(batch.clone());
-            decoded.push((path.clone(), Decoded { version: versions[i], bytes: batch.get_array_memory_size(), batch }));
+            decoded.push((file.path.clone(), Decoded { bytes: batch.get_array_memory_size(), batch }));
         }
         let mut files = self.cache.files.lock().expect("never poisoned");
         for (path, entry) in decoded {
-            let old = files.entries.get(&path).map_or(0, |d| d.bytes);
-            if files.bytes - old + entry.bytes > self.cache.budget {
-                tracing::info!(table = %self.table, budget = self.cache.budget, "the table no longer fits the cache: read from its files");
-                let own: Vec<PathBuf> = files.entries.keys().filter(|p| p.starts_with(&self.dir)).cloned().collect();
-                files.forget(own);
-                files.too_big.insert(self.dir.clone());
-                return Ok(Read::TooBig);
+            if files.bytes + entry.bytes > self.cache.budget {
+                // Files of versions no query reads any more go first.
+                files.forget_unlisted(self.name, &live);
             }
-            files.bytes = files.bytes - old + entry.bytes;
-            files.entries.insert(path, entry);
+            if files.bytes + entry.bytes > self.cache.budget {
+                tracing::info!(
+                    table = self.name,
+                    budget = self.cache.budget,
+                    "the table no longer fits the cache: read from its files"
+                );
+                files.forget_table(self.name);
+                files.too_big.insert(self.name);
+                return Ok(None);
+            }
+            files.bytes += entry.bytes;
+            if let Some(old) = files.entries.insert((self.name, path), entry) {
+                files.bytes -= old.bytes;
+            }
         }
-        Ok(Read::Rows(batches.into_iter().map(|b| b.expect("every file read")).collect()))
+        Ok(Some(batches.into_iter().map(|b| b.expect("every file read")).collect()))
     }
 
-    /// One file's rows in the table's schema, its partition columns from its path.
-    fn decode(&self, file: std::fs::File, path: &Path) -> Result<RecordBatch> {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
-        let read: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>()?;
+    /// One file's rows in the table's schema, its partition columns from the log.
+    async fn decode(&self, table: &Table, file: &DataFile) -> Result<RecordBatch> {
+        let read = table.read(&file.path, &[]).await.map_err(external)?;
         let rows: usize = read.iter().map(RecordBatch::num_rows).sum();
-        let values = partition_values(path.strip_prefix(&self.dir).unwrap_or(path));
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
         for field in self.schema.fields() {
-            let column = if let Some(column) = self.partition_columns.iter().find(|c| *c == field.name()) {
-                let value = values
-                    .get(column)
-                    .with_context(|| format!("{} is not in a {column}= directory", path.display()))
-                    .map_err(external)?;
+            let value = match field.name().as_str() {
+                "school_id" if table.spec().partitions.contains(&"school_id") => file.partition.school_id.clone(),
+                "month" if table.spec().partitions.contains(&"month") => Some(file.partition.month.clone()),
+                _ => None,
+            };
+            let column = if let Some(value) = value {
                 cast(&(Arc::new(StringArray::from(vec![value.as_str(); rows])) as ArrayRef), field.data_type())?
             } else {
                 let parts: Vec<ArrayRef> = read
@@ -236,21 +163,25 @@ impl Source {
 }
 
 impl Files {
-    fn forget(&mut self, paths: Vec<PathBuf>) {
-        for path in paths {
-            if let Some(old) = self.entries.remove(&path) {
+    fn forget_unlisted(&mut self, table: &'static str, live: &[DataFile]) {
+        let keep: HashSet<&str> = live.iter().map(|f| f.path.as_str()).collect();
+        let gone: Vec<(&'static str, String)> =
+            self.entries.keys().filter(|(t, p)| *t == table && !keep.contains(p.as_str())).cloned().collect();
+        self.forget(gone);
+    }
+
+    fn forget_table(&mut self, table: &'static str) {
+        let own: Vec<(&'static str, String)> = self.entries.keys().filter(|(t, _)| *t == table).cloned().collect();
+        self.forget(own);
+    }
+
+    fn forget(&mut self, keys: Vec<(&'static str, String)>) {
+        for key in keys {
+            if let Some(old) = self.entries.remove(&key) {
                 self.bytes -= old.bytes;
             }
         }
     }
-}
-
-/// `school_id=sch01/month=2025-10` of a file's path within its table, as column name to
-/// value.
-fn partition_values(path: &Path) -> HashMap<String, String> {
-    path.ancestors()
-        .filter_map(|dir| dir.file_name()?.to_str()?.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
-        .collect()
 }
 
 fn external(error: anyhow::Error) -> DataFusionError {
@@ -260,7 +191,7 @@ fn external(error: anyhow::Error) -> DataFusionError {
 #[async_trait]
 impl TableProvider for CachedTable {
     fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.source.schema)
+        Arc::clone(&self.schema)
     }
 
     fn table_type(&self) -> TableType {
@@ -280,12 +211,9 @@ impl TableProvider for CachedTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let source = self.source.clone();
-        let rows = tokio::task::spawn_blocking(move || source.rows())
-            .await
-            .map_err(|e| DataFusionError::External(e.into()))??;
-        let Some(batches) = rows else {
-            return self.files.scan(state, projection, filters, limit).await;
+        let table = version_for(state, &self.snapshots, self.name).await?;
+        let Some(batches) = self.rows(&table).await? else {
+            return delta_scan(&table)?.scan(state, projection, filters, limit).await;
         };
         // Spread the files over the session's partitions, so that scans run in parallel.
         let partitions = state.config().target_partitions().max(1);
@@ -294,6 +222,6 @@ impl TableProvider for CachedTable {
         for (i, batch) in batches.into_iter().enumerate() {
             spread[i % count].push(batch);
         }
-        Ok(MemorySourceConfig::try_new_exec(&spread, Arc::clone(&self.source.schema), projection.cloned())?)
+        Ok(MemorySourceConfig::try_new_exec(&spread, Arc::clone(&self.schema), projection.cloned())?)
     }
 }

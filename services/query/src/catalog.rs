@@ -1,25 +1,21 @@
-//! The lake as SQL tables: one listing table per family (`incident_events`, ...),
-//! `rejects`, `audit_log` and each rollup (`blocked_daily`), partitioned by `school_id` and `month` from
-//! the Hive paths, `schools` from `trust.toml`, and the event-sourced projections
-//! (`incidents`, ...) as views whose SQL lives in `queries/views/`.
+//! The lake as SQL tables: each Delta table of the lake (`incident_events`, ...,
+//! `rejects`, `audit_log` and each rollup such as `blocked_daily`), with its partition
+//! columns `school_id` and `month`, `schools` from `trust.toml`, and the event-sourced
+//! projections (`incidents`, ...) as views whose SQL lives in `queries/views/`.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
-use datafusion::datasource::MemTable;
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::prelude::SessionContext;
-use safelake_lake::layout::REJECTS;
-use safelake_lake::rollup::ROLLUPS;
-use safelake_schemas::arrow::FamilyTable;
-use safelake_schemas::{Trust, FAMILIES};
+use safelake_lake::TableSpec;
+use safelake_schemas::Trust;
 
 use crate::cached::{CachedTable, FileCache};
-use crate::store::LiveFiles;
+use crate::snapshots::Snapshots;
+use crate::table::LakeTable;
 
 /// The projections, in dependency order: each is `CREATE VIEW <name> AS <file>`.
 pub const VIEWS: &[(&str, &str)] = &[
@@ -73,51 +69,27 @@ pub const CACHED: &[&str] = &[
     "blocked_categories_monthly",
 ];
 
-/// Registers every table and view of the lake at `lake` in `ctx`, the small tables read
-/// through `cache`.
-pub async fn register(ctx: &SessionContext, lake: &Path, trust: &Trust, cache: &Arc<FileCache>) -> Result<()> {
-    let store_url = LiveFiles::url();
-    ctx.register_object_store(store_url.as_ref(), Arc::new(LiveFiles::new()));
-    let by_school = &["school_id", "month"];
-    for family in FAMILIES {
-        let schema = Arc::clone(&FamilyTable::get(family).schema);
-        register_table(ctx, lake, family.table(), schema, by_school, cache)?;
-    }
-    register_table(ctx, lake, REJECTS, safelake_lake::rejects::schema(), &["month"], cache)?;
-    register_table(ctx, lake, safelake_audit::TABLE, safelake_audit::schema(), &["month"], cache)?;
-    for rollup in ROLLUPS {
-        register_table(ctx, lake, rollup.table, (rollup.schema)(), by_school, cache)?;
+/// Registers every table and view of the lake in `ctx`, the small tables read through
+/// `cache`.
+pub async fn register(
+    ctx: &SessionContext,
+    snapshots: &Arc<Snapshots>,
+    trust: &Trust,
+    cache: &Arc<FileCache>,
+) -> Result<()> {
+    for spec in TableSpec::all() {
+        let table = LakeTable::new(spec.name, Arc::clone(snapshots)).await?;
+        if CACHED.contains(&spec.name) {
+            let cached = CachedTable::new(spec.name, table.schema(), Arc::clone(snapshots), Arc::clone(cache));
+            ctx.register_table(spec.name, Arc::new(cached))?;
+        } else {
+            ctx.register_table(spec.name, Arc::new(table))?;
+        }
     }
     ctx.register_table("schools", Arc::new(schools(trust)?))?;
     for (name, sql) in VIEWS {
         let create = format!("CREATE VIEW {name} AS {sql}");
         ctx.sql(&create).await.with_context(|| format!("creating the view {name} (queries/views/{name}.sql)"))?;
-    }
-    Ok(())
-}
-
-fn register_table(
-    ctx: &SessionContext,
-    lake: &Path,
-    table: &str,
-    schema: SchemaRef,
-    partitions: &[&str],
-    cache: &Arc<FileCache>,
-) -> Result<()> {
-    let dir = lake.join(table);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let dir = dir.canonicalize()?;
-    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-        .with_file_extension(".parquet")
-        .with_table_partition_cols(partitions.iter().map(|p| (p.to_string(), DataType::Utf8)).collect());
-    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
-    let files = ListingTable::try_new(config)?;
-    if CACHED.contains(&table) {
-        let root = dir.parent().context("a table's directory is in the lake")?;
-        ctx.register_table(table, Arc::new(CachedTable::new(root, table, files, partitions, Arc::clone(cache))))?;
-    } else {
-        ctx.register_table(table, Arc::new(files))?;
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ fn pupil_incident(id: &str, occurred: &str) -> Value {
 #[tokio::test]
 async fn incidents_apply_amendments_actions_and_closures() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = Lake::new(dir.path());
+    let lake = Lake::at(dir.path()).unwrap();
     write_lake(
         &lake,
         vec![
@@ -88,8 +88,8 @@ async fn incidents_apply_amendments_actions_and_closures() {
                 pupil_incident("INC-1", "2025-10-09T14:00:00Z"),
             ),
         ],
-    );
-    let engine = Engine::open(dir.path(), &Trust::parse(TRUST).unwrap()).await.unwrap();
+    ).await;
+    let engine = Engine::open(&Lake::at(dir.path()).unwrap(), &Trust::parse(TRUST).unwrap()).await.unwrap();
     let got = rows(
         &engine,
         "SELECT school_id, incident_id, category, severity, referred_dsl_at, parents_informed_at, closed_at, outcome \
@@ -115,7 +115,7 @@ async fn incidents_apply_amendments_actions_and_closures() {
 #[tokio::test]
 async fn on_roll_holds_each_census_until_the_next_and_takes_corrections() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = Lake::new(dir.path());
+    let lake = Lake::at(dir.path()).unwrap();
     let census = |date: &str, headcount: u32| json!({"census_date": date, "role": "pupil", "year_group": 7, "headcount": headcount});
     write_lake(
         &lake,
@@ -125,8 +125,9 @@ async fn on_roll_holds_each_census_until_the_next_and_takes_corrections() {
             // A correction of the October census, sent later.
             event(3, "sch01", "roster.census", "2025-10-09T06:00:00Z", census("2025-10-02", 181)),
         ],
-    );
-    let engine = Engine::open(dir.path(), &Trust::parse(TRUST).unwrap()).await.unwrap();
+    )
+    .await;
+    let engine = Engine::open(&Lake::at(dir.path()).unwrap(), &Trust::parse(TRUST).unwrap()).await.unwrap();
     let got = rows(
         &engine,
         "SELECT school_id, role, year_group, census_date, valid_until, headcount FROM on_roll ORDER BY census_date",
@@ -152,7 +153,7 @@ async fn unblock_requests_keep_the_first_request_and_the_latest_decision() {
     };
     let decision = |id: &str, at: &str, decision: &str, by: &str| json!({"request_id": id, "decided_at": at, "decision": decision, "decided_by": by});
     write_lake(
-        &Lake::new(dir.path()),
+        &Lake::at(dir.path()).unwrap(),
         vec![
             event(
                 1,
@@ -207,8 +208,9 @@ async fn unblock_requests_keep_the_first_request_and_the_latest_decision() {
                 decision("R1", "2025-10-06T11:00:00Z", "denied", "s_00000000000000b3"),
             ),
         ],
-    );
-    let engine = Engine::open(dir.path(), &Trust::parse(TRUST).unwrap()).await.unwrap();
+    )
+    .await;
+    let engine = Engine::open(&Lake::at(dir.path()).unwrap(), &Trust::parse(TRUST).unwrap()).await.unwrap();
     let got = rows(
         &engine,
         "SELECT school_id, request_id, requested_at, reason, decision, decided_at, decided_by \
@@ -238,7 +240,7 @@ async fn alerts_carry_their_latest_review() {
                "channel": "ai_chat", "category": "extremism", "severity": severity})
     };
     write_lake(
-        &Lake::new(dir.path()),
+        &Lake::at(dir.path()).unwrap(),
         vec![
             event(
                 1,
@@ -272,8 +274,9 @@ async fn alerts_carry_their_latest_review() {
                 raised("AL-2", "2025-10-04T09:00:00Z", "low"),
             ),
         ],
-    );
-    let engine = Engine::open(dir.path(), &Trust::parse(TRUST).unwrap()).await.unwrap();
+    )
+    .await;
+    let engine = Engine::open(&Lake::at(dir.path()).unwrap(), &Trust::parse(TRUST).unwrap()).await.unwrap();
     let got = rows(
         &engine,
         "SELECT school_id, alert_id, raised_at, severity, reviewed_at, reviewed_by, outcome, incident_id \

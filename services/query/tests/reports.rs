@@ -32,7 +32,7 @@ const B: &str = "p_00000000000000bb";
 async fn trust() -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().unwrap();
     write_lake(
-        &Lake::new(dir.path()),
+        &Lake::at(dir.path()).unwrap(),
         vec![
             census(1, "sch01", "2025-10-02", 7, 200),
             census(2, "sch01", "2025-10-02", 8, 100),
@@ -61,13 +61,14 @@ async fn trust() -> (tempfile::TempDir, Engine) {
             ),
             incident(17, "sch02", A, "2025-10-07T10:00:00Z", "cyberbullying"),
         ],
-    );
-    let engine = Engine::open(dir.path(), &Trust::parse(TRUST).unwrap()).await.unwrap();
+    )
+    .await;
+    let engine = Engine::open(&Lake::at(dir.path()).unwrap(), &Trust::parse(TRUST).unwrap()).await.unwrap();
     (dir, engine)
 }
 
 async fn report(engine: &Engine, name: &str, params: Params) -> Rows {
-    to_rows(run(engine.context(), name, &params).await.unwrap())
+    to_rows(run(&engine.query(), name, &params).await.unwrap())
 }
 
 fn table(rows: &[&[&str]]) -> Rows {

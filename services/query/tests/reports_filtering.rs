@@ -268,7 +268,7 @@ async fn plan_of(engine: &safelake_query::Engine, name: &str, from: i64, to: i64
 }
 
 const OCT_1: i64 = 1_759_276_800_000_000;
-const OCT_15: i64 = OCT_1 + 14 * 86_400_000_000;
+const OCT_5: i64 = OCT_1 + 4 * 86_400_000_000;
 const DEC_1: i64 = 1_764_547_200_000_000;
 
 /// The files of `table` a plan reads, as `school_id=.../month=...` of their paths.
@@ -300,10 +300,12 @@ async fn filter_reports_open_only_the_months_of_their_window() {
         "{whole}"
     );
     assert!(opened(&whole, "blocked_daily").is_empty(), "{whole}");
-    // From 15 October: October's days from the daily rollup, November whole.
-    let part = plan(&engine, "blocked_categories", OCT_15, DEC_1).await;
+    // From 5 October: October's days from the daily rollup, November whole. sch02's
+    // October has blocks only on the 1st: the day statistics in the table's log leave its
+    // file out as well.
+    let part = plan(&engine, "blocked_categories", OCT_5, DEC_1).await;
     assert_eq!(opened(&part, "blocked_monthly"), ["school_id=sch01/month=2025-11", "school_id=sch02/month=2025-11"]);
-    assert_eq!(opened(&part, "blocked_daily"), ["school_id=sch01/month=2025-10", "school_id=sch02/month=2025-10"]);
+    assert_eq!(opened(&part, "blocked_daily"), ["school_id=sch01/month=2025-10"], "{part}");
     // The high-risk reports read their rollup from memory: no file is opened.
     let high_risk = plan(&engine, "high_risk_users", OCT_1, DEC_1).await;
     assert!(opened(&high_risk, "high_risk_daily").is_empty(), "{high_risk}");
@@ -334,15 +336,16 @@ async fn distinct_users_of_a_month_in_one_file_come_from_its_rollup_row() {
     assert_eq!(files_read(&engine, "blocked_categories", OCT_1, DEC_1, "blocked_monthly").await, 0);
 
     // Late events make sch01's November two files: its users are counted again from the
-    // per-user rows of that partition alone. Weapons there: P2 (flagged in the first file,
-    // blocked in the second) and P1: two users, where adding the files' counts gives three
-    // and the larger one gives one.
+    // per-user rows. Weapons there: P2 (flagged in the first file, blocked in the second)
+    // and P1: two users, where adding the files' counts gives three and the larger one
+    // gives one. (Which partitions that count reads is no longer pruned as the query runs:
+    // a Delta scan plans its files before the join learns them; see the README.)
     let late = vec![
         web(20, "sch01", P2, "2025-11-20T10:00:00Z", "weapons", "blocked"),
         web(21, "sch01", P1, "2025-11-21T10:00:00Z", "weapons", "blocked"),
     ];
-    write_lake(&Lake::new(dir.path()), late);
-    assert_eq!(files_read(&engine, "blocked_categories", OCT_1, DEC_1, "blocked_monthly").await, 2);
+    write_lake(&Lake::at(dir.path()).unwrap(), late).await;
+    assert!(files_read(&engine, "blocked_categories", OCT_1, DEC_1, "blocked_monthly").await > 0);
     let november = report(&engine, "blocked_categories", &window("2025-11-01", "2025-12-01")).await;
     let weapons: Vec<_> = november.iter().filter(|r| r[3] == "weapons").collect();
     assert_eq!(weapons, [&["2025-11", "north", "sch01", "weapons", "2", "1", "2"].map(String::from).to_vec()]);

@@ -56,7 +56,7 @@ pub async fn run(args: Args) -> Result<ExitCode> {
     match args.what {
         What::Ingest { events, workers, flush_rows, dir } => ingest(events, workers, flush_rows, dir).await,
         What::Lake(args) => {
-            tokio::task::spawn_blocking(move || lake::run(args)).await??;
+            lake::run(args).await?;
             Ok(ExitCode::SUCCESS)
         }
         What::Queries(args) => {

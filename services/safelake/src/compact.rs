@@ -3,7 +3,6 @@
 //! bench lake`), or an operator who would rather not wait: a settled month becomes one
 //! file, whose rollup rows are the month's own.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -14,17 +13,21 @@ use safelake_lake::Lake;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The lake directory (default: [lake], or <data>/lake).
+    /// The lake: a directory or s3://bucket/prefix, az://..., gs://... (default: [lake], or <data>/lake).
     #[arg(long)]
-    lake: Option<PathBuf>,
+    lake: Option<String>,
 }
 
 pub async fn run(args: Args, config: Config) -> Result<ExitCode> {
-    let lake = Lake::new(args.lake.unwrap_or_else(|| config.lake_dir()));
+    let mut config = config;
+    config.lake = args.lake.or(config.lake);
+    let lake = Lake::open(config.lake_url()?)?;
     let started = Instant::now();
-    // Beside a running ingest too: a partition its compactor holds is skipped, and files
-    // committed meanwhile are left for the next pass.
-    let done = tokio::task::spawn_blocking(move || compact_lake(&lake, CompactionPolicy::default())).await??;
+    // Beside a running ingest too: each merge is one commit, and a partition another
+    // compactor merged first is left as it made it.
+    let done = compact_lake(&lake, CompactionPolicy::default()).await?;
+    // The rollups of the merged months become one file's answer again.
+    safelake_lake::follow::follow(&lake).await?;
     let inputs: usize = done.iter().map(|c| c.inputs).sum();
     let rows: usize = done.iter().map(|c| c.rows).sum();
     println!("merged {inputs} files into {} ({rows} rows) in {:.1} s", done.len(), started.elapsed().as_secs_f64());

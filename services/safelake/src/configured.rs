@@ -36,7 +36,7 @@ pub fn trust(config: &Config) -> Result<Trust> {
 pub fn ingest(config: &Config, nats: NatsOptions) -> Result<IngestOptions> {
     safelake_config::sound(config)?;
     let settings = &config.ingest;
-    let mut options = IngestOptions::new(nats, config.lake_dir());
+    let mut options = IngestOptions::new(nats, config.lake_url()?);
     options.workers = match settings.workers {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -50,12 +50,13 @@ pub fn ingest(config: &Config, nats: NatsOptions) -> Result<IngestOptions> {
         (settings.compact_every_secs > 0).then(|| Duration::from_secs(settings.compact_every_secs));
     options.metrics_addr = config.ingest_metrics_addr()?;
     options.ready_max_lag = settings.ready_max_lag;
+    options.ledger_bytes = settings.ledger_mib << 20;
     Ok(options)
 }
 
 pub fn serve(config: &Config, trust: Trust) -> Result<ServeOptions> {
     safelake_config::sound(config)?;
-    let mut options = ServeOptions::new(config.http_addr()?, config.lake_dir(), trust);
+    let mut options = ServeOptions::new(config.http_addr()?, config.lake_url()?, trust);
     options.tokens = config.tokens_file();
     options.threshold = config.access.suppress_below;
     options.pg_addr = config.pgwire_addr()?;

@@ -1,7 +1,6 @@
 //! `safelake ingest`: JetStream to the Parquet lake until SIGINT or SIGTERM. Each flag
 //! overrides its key of the configuration's `[ingest]` section.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -14,9 +13,9 @@ use crate::nats_args::NatsArgs;
 pub struct Args {
     #[command(flatten)]
     nats: NatsArgs,
-    /// The lake directory (default: [lake], or <data>/lake).
+    /// The lake: a directory or s3://bucket/prefix, az://..., gs://... (default: [lake], or <data>/lake).
     #[arg(long)]
-    lake: Option<PathBuf>,
+    lake: Option<String>,
     /// Workers in this process (more processes may share the same consumer too); the
     /// default is one per CPU.
     #[arg(long)]

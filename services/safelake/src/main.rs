@@ -13,6 +13,7 @@ mod config;
 mod configured;
 mod generate;
 mod ingest;
+mod lake;
 mod nats_args;
 mod nats_keys;
 mod publish;
@@ -46,7 +47,7 @@ enum Command {
     Publish(publish::Args),
     /// Generate a synthetic trust (trust.toml and events) for demos, tests and benchmarks.
     Generate(generate::Args),
-    /// Ingest events from JetStream into the Parquet lake, exactly once.
+    /// Ingest events from JetStream into the lake's Delta tables, exactly once.
     Ingest(ingest::Args),
     /// Run everything on this machine: a local nats-server, the ingest and the dashboards.
     Up(up::Args),
@@ -60,6 +61,9 @@ enum Command {
     Retention(retention::Args),
     /// Merge small files now, as the ingest does every `compact_every_secs`.
     Compact(compact::Args),
+    /// The lake's tables: their versions and files (`status`), or convert a lake written
+    /// before safelake used Delta Lake (`migrate`).
+    Lake(lake::Args),
     /// Write the nats-server configuration and keys: each school publishes only its own events.
     NatsKeys(nats_keys::Args),
     /// Check the configuration (safelake.toml and SAFELAKE_* variables), or show it.
@@ -107,6 +111,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rollups(args) => runtime().block_on(rollups::run(args, config()?)),
         Command::Retention(args) => runtime().block_on(retention::run(args, config()?)),
         Command::Compact(args) => runtime().block_on(compact::run(args, config()?)),
+        Command::Lake(args) => runtime().block_on(lake::run(args, config()?)),
         Command::Bench(args) => runtime().block_on(bench::run(args)),
         Command::Token(args) => token::run(args, config()?),
         Command::NatsKeys(args) => nats_keys::run(args, config()?),
@@ -119,7 +124,9 @@ fn runtime() -> tokio::runtime::Runtime {
 
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // delta-rs and its kernel narrate every commit and checkpoint at info: an operator
+        // reads safelake's own lines unless RUST_LOG asks for theirs.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,deltalake_core=warn,buoyant_kernel=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();

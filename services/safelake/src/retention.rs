@@ -2,7 +2,6 @@
 //! month) that are past their table's retention period in `[retention]`, and records each
 //! removal in the audit trail (who ran it, what was removed, how many rows).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -17,9 +16,9 @@ use safelake_lake::Lake;
 pub struct Args {
     #[command(subcommand)]
     command: Command,
-    /// The lake directory (default: [lake], or <data>/lake).
+    /// The lake: a directory or s3://bucket/prefix, az://..., gs://... (default: [lake], or <data>/lake).
     #[arg(long, global = true)]
-    lake: Option<PathBuf>,
+    lake: Option<String>,
 }
 
 #[derive(clap::Subcommand)]
@@ -40,11 +39,11 @@ pub async fn run(args: Args, mut config: Config) -> Result<ExitCode> {
         println!("no [retention] periods are set: every table is kept for ever");
         return Ok(ExitCode::SUCCESS);
     }
-    let lake = Lake::new(config.lake_dir());
+    let lake = Lake::open(config.lake_url()?)?;
     let today = Utc::now().date_naive();
     let mut expired = Vec::new();
     for policy in &policies {
-        let found = retention::expired(&lake, policy, today)?;
+        let found = retention::expired(&lake, policy, today).await?;
         println!(
             "{}: kept {} months (from {}); {} partitions older",
             policy.table,
@@ -60,22 +59,28 @@ pub async fn run(args: Args, mut config: Config) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    // What a run that crashed had taken out of its tables but not yet deleted.
-    retention::finish_removals(&lake)?;
-    let (audit, writer) = AuditTrail::start(lake.root());
+    let (audit, writer) = AuditTrail::start(&lake).await?;
     let who = format!("safelake retention ({})", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
     let mut removed = 0;
-    for (months, e) in &expired {
+    // Each table's expired months leave it in one commit.
+    for policy in &policies {
         let started = Instant::now();
-        retention::remove(&lake, e)?;
-        removed += 1;
-        println!("removed {}/{}: {} files, {} rows", e.table, e.partition, e.files, e.rows);
-        audit.record(entry(&who, *months, e, started)).await.with_context(|| {
-            format!("{}/{} was removed, but recording it in the audit trail failed", e.table, e.partition)
-        })?;
+        let gone: Vec<Expired> =
+            expired.iter().filter(|(_, e)| e.table == policy.table).map(|(_, e)| e.clone()).collect();
+        let Some(version) = retention::remove(&lake, &policy.table, &gone).await? else { continue };
+        for e in &gone {
+            removed += 1;
+            println!("removed {}/{}: {} files, {} rows (version {version})", e.table, e.partition, e.files, e.rows);
+            audit.record(entry(&who, policy.months, e, started)).await.with_context(|| {
+                format!("{}/{} was removed, but recording it in the audit trail failed", e.table, e.partition)
+            })?;
+        }
     }
     drop(audit);
     writer.finish().await;
+    // The rollups of removed months go with them; their files are deleted by the
+    // vacuum after the tables' retention (the ingest vacuums hourly).
+    safelake_lake::follow::follow(&lake).await?;
     println!("{removed} partitions removed");
     Ok(ExitCode::SUCCESS)
 }

@@ -1,14 +1,14 @@
-//! `safelake rollups`: derive the rollups a lake lacks (`repair`), all of them again after
-//! a rollup's definition changed (`rebuild`), or check that they hold exactly the raw
-//! events (`check`, exit 1 if not).
+//! `safelake rollups`: bring the rollups up to the raw events' latest version (`repair`;
+//! the ingest does this as it runs), derive all of them again after a rollup's
+//! definition changed (`rebuild`), or check that they hold exactly the raw events
+//! (`check`, exit 1 if not).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
 use safelake_config::Config;
-use safelake_lake::{rollup, Lake};
+use safelake_lake::{follow, Lake};
 use safelake_query::Engine;
 use safelake_schemas::trust::TrustInfo;
 use safelake_schemas::Trust;
@@ -17,34 +17,38 @@ use safelake_schemas::Trust;
 pub struct Args {
     #[command(subcommand)]
     what: What,
-    /// The lake directory (default: [lake], or <data>/lake).
+    /// The lake: a directory or s3://bucket/prefix, az://..., gs://... (default: [lake], or <data>/lake).
     #[arg(long, global = true)]
-    lake: Option<PathBuf>,
+    lake: Option<String>,
 }
 
 #[derive(clap::Subcommand)]
 enum What {
-    /// Derive the rollup files that live raw files lack (the ingest does this at start).
+    /// Bring every rollup up to the raw events' latest version (the ingest does this as it runs).
     Repair,
-    /// Derive every rollup file again from the raw files.
+    /// Derive every rollup again from the raw events.
     Rebuild,
     /// Compare each rollup with its SQL definition over the raw events.
     Check,
 }
 
 pub async fn run(args: Args, config: Config) -> Result<ExitCode> {
-    let lake_dir = args.lake.clone().unwrap_or_else(|| config.lake_dir());
-    let lake = Lake::new(&lake_dir);
+    let mut config = config;
+    config.lake = args.lake.clone().or(config.lake);
+    let lake = Lake::open(config.lake_url()?)?;
     let started = Instant::now();
     match args.what {
         What::Repair | What::Rebuild => {
-            let rebuild = matches!(args.what, What::Rebuild);
-            let derived =
-                tokio::task::spawn_blocking(
-                    move || if rebuild { rollup::rebuild(&lake) } else { rollup::repair(&lake) },
-                )
-                .await??;
-            println!("derived {} rollup files in {:.1} s", derived.files, started.elapsed().as_secs_f64());
+            let done = match args.what {
+                What::Rebuild => follow::rebuild(&lake).await?,
+                _ => follow::follow(&lake).await?,
+            };
+            println!(
+                "{} rollup commits; every rollup reflects raw version {} ({:.1} s)",
+                done.commits,
+                done.version,
+                started.elapsed().as_secs_f64()
+            );
             Ok(ExitCode::SUCCESS)
         }
         What::Check => {
@@ -54,9 +58,9 @@ pub async fn run(args: Args, config: Config) -> Result<ExitCode> {
                 hubs: Vec::new(),
                 schools: Vec::new(),
             };
-            let engine = Engine::open(&lake_dir, &trust).await?;
+            let engine = Engine::open(&lake, &trust).await?;
             let mut agree = true;
-            for c in safelake_query::rollups::check(engine.context()).await? {
+            for c in safelake_query::rollups::check(&engine.query()).await? {
                 agree &= c.agrees();
                 let verdict = if c.agrees() { "agrees" } else { "DISAGREES" };
                 println!("{}: {verdict} ({} rows; {} missing, {} extra)", c.rollup, c.rows, c.missing, c.extra);

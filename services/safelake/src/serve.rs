@@ -11,9 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The lake directory (default: [lake], or <data>/lake).
+    /// The lake: a directory or s3://bucket/prefix, az://..., gs://... (default: [lake], or <data>/lake).
     #[arg(long)]
-    lake: Option<PathBuf>,
+    lake: Option<String>,
     /// The trust's schools and hubs (default: [trust], or <data>/trust.toml).
     #[arg(long)]
     trust: Option<PathBuf>,

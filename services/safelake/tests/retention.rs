@@ -1,11 +1,13 @@
-//! `safelake retention apply` on a hand-made lake: whole months past a table's period go
-//! (with their rollup twins), the rest stays, tables without a period are untouched, and
-//! each removal is in the audit trail; what a crashed run left half-removed is finished.
+//! `safelake retention apply` on a hand-made lake: whole months past a table's period
+//! leave it in one commit (and their rollup rows with them), the rest stays, tables
+//! without a period are untouched, and each removal is in the audit trail; a rollup
+//! cannot be given a period of its own.
 
 use std::process::Command;
 
 use chrono::{Datelike, Months, Utc};
-use safelake_lake::Lake;
+use safelake_lake::rollup::ROLLUPS;
+use safelake_lake::{Lake, TableSpec};
 use safelake_tests::lake::{event, rows, write_events};
 use serde_json::json;
 
@@ -15,11 +17,11 @@ fn blocked(n: usize, school: &str, at: &str) -> serde_json::Value {
     event(n, school, "filter.blocked", at, data)
 }
 
-#[test]
-fn expired_months_are_removed_with_their_twins_and_recorded() {
+#[tokio::test]
+async fn expired_months_are_removed_with_their_rollups_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let lake_dir = dir.path().join("lake");
-    let lake = Lake::new(&lake_dir);
+    let lake = Lake::at(&lake_dir).unwrap();
     // Three years ago (past a 2-year period) and this month (within it).
     let today = Utc::now().date_naive();
     let old = today.checked_sub_months(Months::new(36)).unwrap().with_day(10).unwrap();
@@ -36,17 +38,22 @@ fn expired_months_are_removed_with_their_twins_and_recorded() {
             blocked(4, "sch01", &now_at),
             event(5, "sch01", "roster.census", &old_at, census),
         ],
-    );
+    )
+    .await;
     let safelake = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_safelake")).args(args).output().unwrap();
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let lake_arg = lake_dir.to_str().unwrap();
-    safelake(&["rollups", "repair", "--lake", lake_arg]);
     let old_month = format!("month={}", old.format("%Y-%m"));
-    let twin = lake_dir.join("blocked_daily/school_id=sch01").join(&old_month);
-    assert!(twin.exists(), "the rollup twin of the old month");
+    let rollup_months = || async {
+        let daily = lake.table(&TableSpec::rollup(&ROLLUPS[0])).await.unwrap();
+        let mut months: Vec<String> = daily.files().into_iter().map(|f| f.partition.month).collect();
+        months.sort();
+        months
+    };
+    assert!(rollup_months().await.contains(&old.format("%Y-%m").to_string()), "the rollup rows of the old month");
 
     let config = dir.path().join("safelake.toml");
     std::fs::write(&config, format!("lake = {lake_arg:?}\n[retention]\nfilter_events = \"2 years\"\n")).unwrap();
@@ -56,24 +63,18 @@ fn expired_months_are_removed_with_their_twins_and_recorded() {
         listed.contains(&format!("would remove filter_events/school_id=sch01/{old_month}: 1 files, 2 rows")),
         "{listed}"
     );
-    assert!(lake_dir.join("filter_events/school_id=sch01").join(&old_month).exists(), "a dry run removes nothing");
-
-    // A partition an earlier run had taken out of its table when it crashed.
-    let leftover = lake_dir.join(".removing/filter_events~school_id=sch09~month=2020-01");
-    std::fs::create_dir_all(&leftover).unwrap();
-    std::fs::write(leftover.join("1-1.parquet"), b"taken out, not yet deleted").unwrap();
+    assert_eq!(rows(&lake, "filter_events").await.unwrap().len(), 4, "a dry run removes nothing");
 
     let applied = safelake(&["--config", config, "retention", "apply"]);
     assert!(applied.contains("2 partitions removed"), "{applied}");
-    let waiting: Vec<_> = std::fs::read_dir(lake_dir.join(".removing")).unwrap().collect();
-    assert!(waiting.is_empty(), "nothing is left waiting to be deleted: {waiting:?}");
     let kept: Vec<String> =
-        rows(&lake, "filter_events").unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+        rows(&lake, "filter_events").await.unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(kept, ["ev-4"], "only this month's block is left");
-    assert!(!twin.exists(), "the twin went with its raw partition");
-    assert_eq!(rows(&lake, "roster_events").unwrap().len(), 1, "a table without a period is kept");
+    assert_eq!(rollup_months().await, [today.format("%Y-%m").to_string()], "the rollups went with their raw months");
+    assert_eq!(rows(&lake, "roster_events").await.unwrap().len(), 1, "a table without a period is kept");
 
     let mut trail: Vec<(String, i64)> = rows(&lake, "audit_log")
+        .await
         .unwrap()
         .iter()
         .map(|r| (r["what"].as_str().unwrap().to_string(), r["rows"].as_i64().unwrap()))
@@ -86,4 +87,18 @@ fn expired_months_are_removed_with_their_twins_and_recorded() {
             (format!("filter_events/school_id=sch02/{old_month}"), 1)
         ]
     );
+}
+
+#[test]
+fn a_rollup_cannot_be_given_a_period_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("safelake.toml");
+    std::fs::write(&config, "[retention]\nblocked_daily = \"1 year\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_safelake"))
+        .args(["--config", config.to_str().unwrap(), "retention", "apply", "--dry-run"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("blocked_daily is a rollup") && stderr.contains("filter_events"), "{stderr}");
 }

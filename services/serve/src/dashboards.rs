@@ -184,7 +184,7 @@ async fn render(
         ))
         .page());
     }
-    let held = period::Held::of(&state.lake);
+    let held = period::Held::of(&state.engine).await.map_err(|e| Error::internal(e).page())?;
     let door = Door::Dashboard { scope: &scope, default: held.default_year() };
     let asked = request::ask(door, query.as_deref(), &state.trust, who).map_err(Error::page)?;
     let page = Page { before: asked.year_before(), asked };

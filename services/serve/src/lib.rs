@@ -31,8 +31,10 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
 use safelake_access::{Throttle, Tokens};
+use safelake_lake::{Lake, LakeUrl};
 use safelake_query::adhoc::AdHoc;
 use safelake_query::cached::FileCache;
+use safelake_query::snapshots::Snapshots;
 use safelake_query::Engine;
 use safelake_schemas::Trust;
 use tokio_util::sync::CancellationToken;
@@ -44,7 +46,7 @@ pub use state::AppState;
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub addr: SocketAddr,
-    pub lake: PathBuf,
+    pub lake: LakeUrl,
     pub trust: Trust,
     /// The token file (`safelake token create` writes it).
     pub tokens: PathBuf,
@@ -72,7 +74,7 @@ impl std::fmt::Debug for Probe {
 
 impl ServeOptions {
     /// The defaults: tokens in `tokens.json` beside the lake, counts under 5 withheld.
-    pub fn new(addr: SocketAddr, lake: PathBuf, trust: Trust) -> ServeOptions {
+    pub fn new(addr: SocketAddr, lake: LakeUrl, trust: Trust) -> ServeOptions {
         let tokens = default_tokens(&lake);
         ServeOptions {
             addr,
@@ -88,9 +90,11 @@ impl ServeOptions {
     }
 }
 
-/// `tokens.json` in the directory that holds the lake.
-pub fn default_tokens(lake: &std::path::Path) -> PathBuf {
-    lake.parent().unwrap_or(std::path::Path::new(".")).join("tokens.json")
+/// `tokens.json` in the directory that holds the lake (in the working directory for a
+/// lake on an object store: tokens are never kept in the lake).
+pub fn default_tokens(lake: &LakeUrl) -> PathBuf {
+    let dir = lake.as_dir().and_then(std::path::Path::parent).unwrap_or(std::path::Path::new("."));
+    dir.join("tokens.json")
 }
 
 /// The service's routes over its state: everything but health, the sign-in page and
@@ -137,12 +141,22 @@ impl Server {
     /// Opens the lake and starts listening; the server stops (finishing the requests in
     /// flight) when `shutdown` is cancelled.
     pub async fn start(options: ServeOptions, shutdown: CancellationToken) -> Result<Server> {
+        if let Some(dir) = options.lake.as_dir() {
+            if safelake_lake::migrate::needs_migration(dir) {
+                anyhow::bail!(
+                    "the lake at {} is in the layout safelake used before Delta Lake; convert it first with `safelake lake migrate`",
+                    dir.display()
+                );
+            }
+        }
+        let lake = Lake::open(options.lake.clone())?;
+        let snapshots = Snapshots::open(&lake).await.context("opening the lake for queries")?;
         let cache = FileCache::new(safelake_query::CACHE_BYTES);
-        let engine = Engine::open_with(&options.lake, &options.trust, None, Arc::clone(&cache))
+        let engine = Engine::open_with(&snapshots, &options.trust, None, Arc::clone(&cache))
             .await
             .context("opening the lake for queries")?;
-        let (audit, writer) = safelake_audit::AuditTrail::start(&options.lake);
-        let adhoc = Arc::new(AdHoc::open(&options.lake, &options.trust, options.sql_limits, cache).await?);
+        let (audit, writer) = safelake_audit::AuditTrail::start(&lake).await?;
+        let adhoc = Arc::new(AdHoc::open(&snapshots, &options.trust, options.sql_limits, cache).await?);
         let tokens = Arc::new(Tokens::new(&options.tokens));
         let throttle = Arc::new(Throttle::new());
         let wire = match options.pg_addr {

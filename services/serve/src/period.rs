@@ -1,11 +1,10 @@
-//! The periods the lake holds, for a page's pickers and its default: read from the
-//! partition directories once per page, so no file is opened and no directory listed
-//! twice.
-
-use std::path::Path;
+//! The periods the lake holds, for a page's pickers and its default: the months of the
+//! raw event tables' partitions, read once per page from the tables' logs (no data file
+//! is opened).
 
 use chrono::Utc;
 use safelake_period::{AcademicYear, Month};
+use safelake_query::Engine;
 use safelake_schemas::FAMILIES;
 
 /// The first and last months the lake holds events for (this month, both, when it is
@@ -17,17 +16,19 @@ pub struct Held {
 }
 
 impl Held {
-    pub fn of(lake: &Path) -> Held {
+    /// The months the engine's raw tables hold now.
+    pub async fn of(engine: &Engine) -> anyhow::Result<Held> {
         let mut months: Vec<Month> = Vec::new();
         for family in FAMILIES {
-            let Ok(schools) = std::fs::read_dir(lake.join(family.table())) else { continue };
-            for school in schools.flatten() {
-                let Ok(parts) = std::fs::read_dir(school.path()) else { continue };
-                months.extend(parts.flatten().filter_map(|p| {
-                    p.file_name().to_str().and_then(|n| n.strip_prefix("month=")).and_then(|m| m.parse::<Month>().ok())
-                }));
-            }
+            let table = engine.snapshots().now(family.table()).await?;
+            months.extend(table.files().iter().filter_map(|f| f.partition.month.parse::<Month>().ok()));
         }
+        Ok(Held::spanning(months))
+    }
+
+    /// The span of `months` (this month alone when there are none).
+    pub fn spanning(months: impl IntoIterator<Item = Month>) -> Held {
+        let months: Vec<Month> = months.into_iter().collect();
         let this = Month::of(Utc::now().date_naive());
         match (months.iter().min(), months.iter().max()) {
             (Some(&first), Some(&last)) => Held { first, last },
@@ -66,13 +67,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_lake_tells_which_years_and_months_it_holds() {
-        let lake = tempfile::tempdir().unwrap();
-        for month in ["2024-10", "2026-02"] {
-            std::fs::create_dir_all(lake.path().join(format!("incident_events/school_id=sch01/month={month}")))
-                .unwrap();
-        }
-        let held = Held::of(lake.path());
+    fn the_months_held_tell_the_years_and_months_to_offer() {
+        let held = Held::spanning(["2024-10", "2026-02"].map(|m| m.parse::<Month>().unwrap()));
         let years: Vec<String> = held.years().iter().map(ToString::to_string).collect();
         assert_eq!(years, ["2025-26", "2024-25"]);
         assert_eq!(held.default_year().to_string(), "2025-26");

@@ -37,7 +37,7 @@ pub async fn run(state: &AppState, who: &Principal, report: &Report, asked: &Ask
 }
 
 async fn collect(state: &AppState, report: &Report, params: &Params) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let frame = reports::plan(state.engine.context(), report.name, params).await.map_err(Error::internal)?;
+    let frame = reports::plan(&state.engine.query(), report.name, params).await.map_err(Error::internal)?;
     let schema = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await.map_err(|e| Error::internal(e.into()))?;
     Ok((schema, batches))

@@ -3,7 +3,6 @@
 //! see what (tokens, the sign-in throttle, the audit trail, the suppression threshold).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -27,7 +26,7 @@ pub struct AppState {
     /// PostgreSQL endpoint).
     pub adhoc: Arc<AdHoc>,
     pub trust: Trust,
-    pub lake: PathBuf,
+    pub lake: safelake_lake::LakeUrl,
     pub catalogue: Catalogue,
     /// Each report's columns, planned once: its SQL is compiled in and the lake's tables
     /// have fixed schemas.

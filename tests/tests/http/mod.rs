@@ -32,7 +32,7 @@ impl Service {
     pub async fn start_with(lake: &Path, trust: Trust, adjust: impl FnOnce(&mut ServeOptions)) -> Result<Service> {
         let dir = tempfile::tempdir()?;
         let stop = CancellationToken::new();
-        let mut options = ServeOptions::new("127.0.0.1:0".parse()?, lake.to_path_buf(), trust.clone());
+        let mut options = ServeOptions::new("127.0.0.1:0".parse()?, safelake_lake::LakeUrl::dir(lake), trust.clone());
         options.tokens = dir.path().join("tokens.json");
         adjust(&mut options);
         let tokens = Tokens::new(&options.tokens);

@@ -35,14 +35,15 @@ pub fn to_rows(batches: Vec<datafusion::arrow::record_batch::RecordBatch>) -> Ro
 /// A lake of `events` on the test trust, and the engine over it.
 pub async fn open(events: Vec<Value>) -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().unwrap();
-    write_lake(&Lake::new(dir.path()), events);
-    let engine = Engine::open(dir.path(), &safelake_schemas::Trust::parse(TRUST).unwrap()).await.unwrap();
+    let lake = Lake::at(dir.path()).unwrap();
+    write_lake(&lake, events).await;
+    let engine = Engine::open(&lake, &safelake_schemas::Trust::parse(TRUST).unwrap()).await.unwrap();
     (dir, engine)
 }
 
 /// A report's rows as display strings.
 pub async fn report(engine: &Engine, name: &str, params: &Params) -> Rows {
-    to_rows(safelake_query::reports::run(engine.context(), name, params).await.unwrap())
+    to_rows(safelake_query::reports::run(&engine.query(), name, params).await.unwrap())
 }
 
 /// A table written by hand, in the form `report` returns.

@@ -1,5 +1,5 @@
 //! `safelake bench lake`: a lake of any size for the query benchmarks, written straight
-//! from the generator through the ingest's own validation, row builder and commit.
+//! from the generator through the ingest's own validation, row builder and Delta commits.
 //!
 //! Publishing and ingesting 100 million events through JetStream would take over half an
 //! hour on two cores and measure the ingest, not the queries. The query benchmarks only
@@ -7,7 +7,8 @@
 //! the same atomic commits, and stream sequences that increase as the stream's would.
 //!
 //! A month that outgrows one file is merged at the end, as the ingest's compactor would
-//! once the month has settled.
+//! once the month has settled, and the rollups are derived as the ingest's follower
+//! derives them.
 //!
 //! The generator is one sequential stream, so it runs on its own thread; validation (the
 //! costly part: JSON Schema and personal-data checks) runs on a pool; one thread puts the
@@ -23,10 +24,11 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use chrono::{Datelike, TimeDelta, Utc};
+use deltalake::kernel::Action;
+use deltalake::protocol::{DeltaOperation, SaveMode};
 use safelake_generate::Options;
 use safelake_lake::compact::{compact_lake, CompactionPolicy};
-use safelake_lake::layout::file_name;
-use safelake_lake::{content_hash, write_parquet, FamilyBuilder, Lake, Partition};
+use safelake_lake::{content_hash, follow, FamilyBuilder, Lake, Partition, TableSpec};
 use safelake_period::AcademicYear;
 use safelake_schemas::events::CloudEvent;
 use safelake_schemas::{validate_value, Family, ValidEvent};
@@ -68,9 +70,9 @@ type Chunk = (u64, Vec<CloudEvent>);
 /// Each event with its content hash, or why it was refused.
 type Checked = Result<(ValidEvent, u64), String>;
 type Validated = (u64, Vec<Checked>);
-type File = (PathBuf, String, arrow::record_batch::RecordBatch);
+type File = (Family, Partition, arrow::record_batch::RecordBatch);
 
-pub fn run(args: Args) -> Result<()> {
+pub async fn run(args: Args) -> Result<()> {
     let options = Options {
         seed: args.seed,
         schools: args.schools,
@@ -79,10 +81,11 @@ pub fn run(args: Args) -> Result<()> {
         filter_events: args.events,
     };
     options.check()?;
-    let lake = Lake::new(args.out.join("lake"));
-    if lake.root().exists() && Lake::tables().any(|t| !lake.partitions(t).unwrap_or_default().is_empty()) {
-        bail!("{} already holds a lake: writing again would store every event twice", lake.root().display());
+    let root = args.out.join("lake");
+    if root.exists() && std::fs::read_dir(&root)?.next().is_some() {
+        bail!("{} already holds a lake: writing again would store every event twice", root.display());
     }
+    let lake = Lake::at(&root)?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let trust_path = args.out.join("trust.toml");
     std::fs::write(&trust_path, safelake_generate::trust(&options).to_toml())
@@ -102,35 +105,42 @@ pub fn run(args: Args) -> Result<()> {
         })
         .collect();
     drop(valid_tx);
-    let writer = spawn("commit", move || commit(files_rx));
-
     let bar = safelake_publish::progress_bar(Some(args.events), "filter events");
-    let built = build(&lake, valid_rx, &files_tx, &bar);
-    drop(files_tx);
+    let builder = spawn("build", move || build(valid_rx, &files_tx, &bar).map(|built| (built, bar)));
     // Whatever failed first is the error worth reading; the other threads then stop on
     // their closed channels.
-    let files = join(writer)?;
+    let committed = commit(&lake, files_rx).await;
+    let (built, bar) = join(builder)?;
+    let files = committed?;
     for validator in validators {
         join(validator)?;
     }
     join(generator)?;
-    let (events, filter) = built?;
+    let (events, filter) = built;
     bar.finish_and_clear();
 
     let elapsed = started.elapsed().as_secs_f64();
     // The lake as the ingest's compactor leaves it once months have settled: a month
     // that outgrew one file while it was written is merged, as it would be in service.
     let compacting = Instant::now();
-    let merged = compact_lake(&lake, CompactionPolicy::default())?;
+    let merged = compact_lake(&lake, CompactionPolicy::default()).await?;
     println!(
         "compacted: {} files into {} in {:.1} s",
         merged.iter().map(|c| c.inputs).sum::<usize>(),
         merged.len(),
         compacting.elapsed().as_secs_f64()
     );
-    let bytes = super::dir_size(lake.root())?;
+    let following = Instant::now();
+    let followed = follow::follow(&lake).await?;
+    println!("rollups: {} commits in {:.1} s", followed.commits, following.elapsed().as_secs_f64());
+    // The merged inputs go now rather than a day later: nobody reads this lake yet, and a
+    // reader of plain Parquet (DuckDB in scripts/bench-duckdb.py) then finds the live
+    // files alone.
+    let deleted = safelake_lake::compact::vacuum(&lake, Some(chrono::Duration::zero())).await?;
+    println!("vacuumed: {deleted} files");
+    let bytes = super::dir_size(&root)?;
     println!("trust: {}", trust_path.display());
-    println!("lake: {} ({files} files, {:.2} GB)", lake.root().display(), bytes as f64 / 1e9);
+    println!("lake: {} ({files} files, {:.2} GB)", root.display(), bytes as f64 / 1e9);
     println!(
         "events: {events} ({filter} filter.blocked) in {elapsed:.0} s: {:.0} events/s, {:.1} bytes/event, {threads} validating threads",
         events as f64 / elapsed,
@@ -180,31 +190,24 @@ fn validate(chunks: &Mutex<Receiver<Chunk>>, out: &SyncSender<Validated>) -> Res
     }
 }
 
-/// An open partition: its rows and the stream sequences they span.
+/// An open partition: its rows.
 struct Open {
     builder: FamilyBuilder,
-    first: u64,
-    last: u64,
 }
 
 /// Puts chunks back in generator order, numbers the events as the stream would and
 /// appends each to its partition's builder, handing full or finished partitions to the
 /// committer. Returns (events, filter.blocked events).
-fn build(
-    lake: &Lake,
-    validated: Receiver<Validated>,
-    files: &SyncSender<File>,
-    bar: &indicatif::ProgressBar,
-) -> Result<(u64, u64)> {
+fn build(validated: Receiver<Validated>, files: &SyncSender<File>, bar: &indicatif::ProgressBar) -> Result<(u64, u64)> {
     // school -> (family, year, month) -> rows, looked up by borrowed values on the hot path.
     let mut open: HashMap<String, HashMap<(Family, i32, u32), Open>> = HashMap::new();
     let mut waiting: BTreeMap<u64, Vec<Checked>> = BTreeMap::new();
     let (mut next_chunk, mut seq, mut filter) = (0u64, 0u64, 0u64);
     let mut closed_before = (i32::MIN, 0u32);
     let send = |school: &str, (family, year, month): (Family, i32, u32), mut part: Open| -> Result<()> {
-        let partition = Partition::events(family, school, &format!("{year:04}-{month:02}"));
-        let file = (lake.dir(&partition), file_name(part.first, part.last, false), part.builder.finish(Utc::now()));
-        files.send(file).map_err(|_| anyhow::anyhow!("the committing thread stopped"))
+        let partition = Partition::school_month(school, format!("{year:04}-{month:02}"));
+        let file = (family, partition, part.builder.finish(Utc::now()));
+        files.send(file).map_err(|_| anyhow::anyhow!("the committing task stopped"))
     };
     for (index, chunk) in validated {
         waiting.insert(index, chunk);
@@ -231,15 +234,10 @@ fn build(
                 let key = (event.event_type.family, event.business_time.year(), event.business_time.month());
                 let school = match open.get_mut(event.school_id.as_str()) {
                     Some(school) => school,
-                    None => open.entry(event.school_id.clone()).or_default(),
+                    None => open.entry(event.school_id.to_string()).or_default(),
                 };
-                let part = school.entry(key).or_insert_with(|| Open {
-                    builder: FamilyBuilder::new(key.0),
-                    first: seq,
-                    last: seq,
-                });
+                let part = school.entry(key).or_insert_with(|| Open { builder: FamilyBuilder::new(key.0) });
                 part.builder.append(&event, seq, hash);
-                part.last = seq;
                 if part.builder.len() >= FILE_ROWS {
                     let part = school.remove(&key).expect("just appended to");
                     send(&event.school_id, key, part)?;
@@ -257,12 +255,23 @@ fn build(
     Ok((seq, filter))
 }
 
-/// Encodes and commits each finished partition with the ingest's writer. Returns the
-/// number of files.
-fn commit(files: Receiver<File>) -> Result<u64> {
+/// Encodes and commits each finished partition through the lake's writer, a commit per
+/// file. Returns the number of files.
+async fn commit(lake: &Lake, files: Receiver<File>) -> Result<u64> {
+    let files = Arc::new(Mutex::new(files));
+    let mut tables: HashMap<Family, safelake_lake::Table> = HashMap::new();
     let mut count = 0;
-    for (dir, name, batch) in files {
-        write_parquet(&dir, &name, &[batch], Vec::new())?;
+    loop {
+        let receiver = Arc::clone(&files);
+        let next = tokio::task::spawn_blocking(move || receiver.lock().expect("file queue").recv().ok()).await?;
+        let Some((family, partition, batch)) = next else { break };
+        let table = match tables.entry(family) {
+            std::collections::hash_map::Entry::Occupied(open) => open.into_mut(),
+            std::collections::hash_map::Entry::Vacant(new) => new.insert(lake.table(&TableSpec::family(family)).await?),
+        };
+        let adds = table.write(vec![(partition, batch)], true).await?;
+        let operation = DeltaOperation::Write { mode: SaveMode::Append, partition_by: None, predicate: None };
+        table.commit(adds.into_iter().map(Action::Add).collect(), operation).await?;
         count += 1;
     }
     Ok(count)

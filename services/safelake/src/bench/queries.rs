@@ -109,7 +109,7 @@ pub async fn run(args: Args) -> Result<()> {
     println!("| report | scope | rows | median s | min s | peak MiB |");
     println!("|---|---|---:|---:|---:|---:|");
     {
-        let engine = Engine::open(&args.lake, &trust).await?;
+        let engine = Engine::open(&safelake_lake::Lake::at(&args.lake)?, &trust).await?;
         for report in selected {
             for (scope, hub) in [("trust", None), ("hub", Some(hub.clone()))] {
                 let params = reports::Params { window: Window::year(args.year), hub, ..reports::Params::default() };
@@ -117,7 +117,7 @@ pub async fn run(args: Args) -> Result<()> {
                 let mut timed = Timed { runs: Vec::new(), rows: 0, peak_mib: None };
                 for _ in 0..args.runs {
                     let started = Instant::now();
-                    let batches = reports::run(engine.context(), report.name, &params).await?;
+                    let batches = reports::run(&engine.query(), report.name, &params).await?;
                     timed.runs.push(started.elapsed());
                     timed.rows = batches.iter().map(|b| b.num_rows()).sum();
                 }
@@ -193,7 +193,7 @@ pub async fn run(args: Args) -> Result<()> {
 /// 200, the first request, then `runs` more.
 async fn dashboard(args: &Args, trust: &Trust, path: &str, hub: &HubId) -> Result<(Duration, Duration, Timed)> {
     let shutdown = CancellationToken::new();
-    let mut options = ServeOptions::new("127.0.0.1:0".parse()?, args.lake.clone(), trust.clone());
+    let mut options = ServeOptions::new("127.0.0.1:0".parse()?, safelake_lake::LakeUrl::dir(&args.lake), trust.clone());
     let tokens = tempfile::tempdir()?;
     options.tokens = tokens.path().join("tokens.json");
     let member =
