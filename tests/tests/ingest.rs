@@ -42,8 +42,11 @@ async fn publish_all(server: &NatsServer, messages: Vec<Outgoing>) -> Result<saf
 }
 
 fn options(server: &NatsServer, lake: &std::path::Path) -> IngestOptions {
-    let mut options =
-        IngestOptions::new(safelake_bus::NatsOptions::new(server.url()), safelake_lake::LakeUrl::dir(lake));
+    options_at(server, safelake_lake::LakeUrl::dir(lake))
+}
+
+fn options_at(server: &NatsServer, lake: safelake_lake::LakeUrl) -> IngestOptions {
+    let mut options = IngestOptions::new(safelake_bus::NatsOptions::new(server.url()), lake);
     options.flush_age = Duration::from_millis(200);
     options.flush_rows = 2_000;
     options.compaction_interval = None;
@@ -245,14 +248,31 @@ async fn a_re_publish_after_the_duplicate_window_adds_no_rows() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nats_server_restart_mid_load_loses_and_duplicates_nothing() -> Result<()> {
-    let mut server = NatsServer::start()?;
     let lake_dir = tempfile::tempdir()?;
+    restart_mid_load(safelake_lake::LakeUrl::dir(lake_dir.path())).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nats_server_restart_mid_load_on_s3_loses_and_duplicates_nothing() -> Result<()> {
+    let s3 = safelake_tests::s3::S3Server::start()?;
+    // The standard variables, as a deployment sets them (nextest runs each test in a
+    // process of its own).
+    for (key, value) in s3.env() {
+        std::env::set_var(key, value);
+    }
+    restart_mid_load(s3.url("trust/lake").parse()?).await
+}
+
+/// Kills the nats-server while the ingest (two workers) commits to the lake at `lake`,
+/// restarts it, and checks that every event is stored once.
+async fn restart_mid_load(lake: safelake_lake::LakeUrl) -> Result<()> {
+    let mut server = NatsServer::start()?;
     let sent: Vec<Value> =
         safelake_generate::events(&Options { filter_events: 60_000, ..small_trust() }).map(|e| e.to_value()).collect();
     publish_all(&server, sent.iter().map(outgoing).collect()).await?;
 
     let shutdown = CancellationToken::new();
-    let mut opts = options(&server, lake_dir.path());
+    let mut opts = options_at(&server, lake.clone());
     opts.workers = 2;
     let ingest = Ingest::start(opts, shutdown.clone()).await?;
     let metrics = ingest.metrics.clone();
@@ -268,7 +288,7 @@ async fn a_nats_server_restart_mid_load_loses_and_duplicates_nothing() -> Result
     shutdown.cancel();
     ingest.wait().await?;
 
-    let mut ids = event_ids(&Lake::at(lake_dir.path()).unwrap()).await?;
+    let mut ids = event_ids(&Lake::open(lake)?).await?;
     let total = ids.len();
     ids.sort();
     ids.dedup();
