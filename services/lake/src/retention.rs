@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{Datelike, Months, NaiveDate};
 use deltalake::protocol::DeltaOperation;
 
-use crate::table::{Lake, Partition};
+use crate::table::{Lake, Outcome, Partition};
 use crate::tables::TableSpec;
 
 /// How long a table's partitions are kept, in whole months.
@@ -96,6 +96,11 @@ pub fn retained_table(name: &str) -> Result<TableSpec> {
 
 /// Removes the expired partitions `expired` of one table in one commit. Returns the
 /// table version that no longer has them.
+///
+/// The commit is exact and names the partitions' files as of the version it follows: a
+/// compaction that replaced some of them meanwhile (its removals, marked as no change to
+/// the data, do not conflict in delta-rs's eyes) would otherwise leave its output, and
+/// the month's rows, in the table.
 pub async fn remove(lake: &Lake, table: &str, expired: &[Expired]) -> Result<Option<i64>> {
     if expired.is_empty() {
         return Ok(None);
@@ -103,12 +108,22 @@ pub async fn remove(lake: &Lake, table: &str, expired: &[Expired]) -> Result<Opt
     let spec = retained_table(table)?;
     let mut table = lake.table(&spec).await?;
     let gone: std::collections::HashSet<&str> = expired.iter().map(|e| e.partition.as_str()).collect();
-    let paths: Vec<String> =
-        table.files().into_iter().filter(|f| gone.contains(f.partition.path().as_str())).map(|f| f.path).collect();
-    let actions = table.removes(&paths, true);
     let before = expired.iter().map(|e| e.month.as_str()).max().unwrap_or_default();
-    let operation = DeltaOperation::Delete { predicate: Some(format!("month <= '{before}'")) };
-    Ok(Some(table.commit(actions, operation).await?))
+    loop {
+        let paths: Vec<String> =
+            table.files().into_iter().filter(|f| gone.contains(f.partition.path().as_str())).map(|f| f.path).collect();
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        let actions = table.removes(&paths, true);
+        let operation = DeltaOperation::Delete { predicate: Some(format!("month <= '{before}'")) };
+        match table.commit_exact(actions, operation, None).await? {
+            Outcome::Committed(version) => return Ok(Some(version)),
+            Outcome::Taken => {
+                table.update().await?;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
