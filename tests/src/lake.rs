@@ -75,6 +75,18 @@ pub async fn event_ids(lake: &Lake) -> Result<Vec<String>> {
     Ok(ids)
 }
 
+/// Asserts that the lake's event families hold `expected` events and none twice: the
+/// check every crash, restart and failover test ends with.
+pub async fn assert_each_event_once(lake: &Lake, expected: usize) -> Result<()> {
+    let mut ids = event_ids(lake).await?;
+    let total = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "an event was stored twice");
+    assert_eq!(total, expected, "events were lost");
+    Ok(())
+}
+
 /// A CloudEvent of `kind` (`incident.recorded`, ...) for hand-made lakes: id `ev-<n>`.
 pub fn event(n: usize, school: &str, kind: &str, time: &str, data: Value) -> Value {
     serde_json::json!({"specversion": "1.0", "id": format!("ev-{n}"), "source": "urn:test",

@@ -16,7 +16,7 @@ use safelake_ingest::{Ingest, IngestOptions};
 use safelake_lake::{Lake, LakeUrl};
 use safelake_publish::{context, publish, Outgoing};
 use safelake_tests::eventually;
-use safelake_tests::lake::{event_ids, rows};
+use safelake_tests::lake::{assert_each_event_once, rows};
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,12 +66,7 @@ async fn killing_the_consumers_leader_mid_load_loses_and_duplicates_nothing() ->
     running.wait().await?;
 
     let lake = Lake::at(lake_dir.path())?;
-    let mut ids = event_ids(&lake).await?;
-    let total = ids.len();
-    ids.sort_unstable();
-    ids.dedup();
-    assert_eq!(ids.len(), total, "an event was stored twice");
-    assert_eq!(total, expected, "events were lost");
+    assert_each_event_once(&lake, expected).await?;
     assert!(rows(&lake, "rejects").await?.is_empty());
     assert!(metrics.duplicates.get() > 0, "the failover redelivered nothing: the test did not test it");
     Ok(())

@@ -15,7 +15,7 @@ use safelake_ingest::{Ingest, IngestOptions};
 use safelake_lake::Lake;
 use safelake_publish::{context, publish, Outgoing};
 use safelake_schemas::validate::parse_time;
-use safelake_tests::lake::{event_ids, rows};
+use safelake_tests::lake::{assert_each_event_once, event_ids, rows};
 use safelake_tests::{eventually, NatsServer};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
@@ -288,13 +288,7 @@ async fn restart_mid_load(lake: safelake_lake::LakeUrl) -> Result<()> {
     shutdown.cancel();
     ingest.wait().await?;
 
-    let mut ids = event_ids(&Lake::open(lake)?).await?;
-    let total = ids.len();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), total, "no event twice");
-    assert_eq!(total, sent.len(), "no event lost");
-    Ok(())
+    assert_each_event_once(&Lake::open(lake)?, sent.len()).await
 }
 
 /// `GET path` over plain HTTP/1.0, returning the body.

@@ -13,14 +13,13 @@ use safelake_lake::Lake;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The lake: a directory or s3://bucket/prefix, az://..., gs://... (default: [lake], or <data>/lake).
-    #[arg(long)]
-    lake: Option<String>,
+    #[command(flatten)]
+    lake: crate::lake_arg::LakeArg,
 }
 
 pub async fn run(args: Args, config: Config) -> Result<ExitCode> {
     let mut config = config;
-    config.lake = args.lake.or(config.lake);
+    args.lake.apply(&mut config);
     let lake = Lake::open(config.lake_url()?)?;
     let started = Instant::now();
     // Beside a running ingest too: each merge is one commit, and a partition another

@@ -13,9 +13,8 @@ use crate::nats_args::NatsArgs;
 pub struct Args {
     #[command(flatten)]
     nats: NatsArgs,
-    /// The lake: a directory or s3://bucket/prefix, az://..., gs://... (default: [lake], or <data>/lake).
-    #[arg(long)]
-    lake: Option<String>,
+    #[command(flatten)]
+    lake: crate::lake_arg::LakeArg,
     /// Workers in this process (more processes may share the same consumer too); the
     /// default is one per CPU.
     #[arg(long)]
@@ -46,7 +45,7 @@ pub struct Args {
 impl Args {
     fn apply(&self, config: &mut Config) {
         self.nats.apply(config);
-        config.lake = self.lake.clone().or(config.lake.take());
+        self.lake.apply(config);
         let ingest = &mut config.ingest;
         ingest.workers = self.workers.unwrap_or(ingest.workers);
         ingest.consumer = self.consumer.clone().unwrap_or(ingest.consumer.clone());

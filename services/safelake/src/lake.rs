@@ -13,9 +13,8 @@ use safelake_lake::{follow, Lake, TableSpec};
 pub struct Args {
     #[command(subcommand)]
     what: What,
-    /// The lake: a directory or s3://bucket/prefix, az://..., gs://... (default: [lake], or <data>/lake).
-    #[arg(long, global = true)]
-    lake: Option<String>,
+    #[command(flatten)]
+    lake: crate::lake_arg::LakeArg,
 }
 
 #[derive(clap::Subcommand)]
@@ -28,7 +27,7 @@ enum What {
 }
 
 pub async fn run(args: Args, mut config: Config) -> Result<ExitCode> {
-    config.lake = args.lake.or(config.lake);
+    args.lake.apply(&mut config);
     let url = config.lake_url()?;
     match args.what {
         What::Migrate => {

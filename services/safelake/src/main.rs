@@ -14,6 +14,7 @@ mod configured;
 mod generate;
 mod ingest;
 mod lake;
+mod lake_arg;
 mod nats_args;
 mod nats_keys;
 mod publish;

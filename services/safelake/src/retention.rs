@@ -16,9 +16,8 @@ use safelake_lake::Lake;
 pub struct Args {
     #[command(subcommand)]
     command: Command,
-    /// The lake: a directory or s3://bucket/prefix, az://..., gs://... (default: [lake], or <data>/lake).
-    #[arg(long, global = true)]
-    lake: Option<String>,
+    #[command(flatten)]
+    lake: crate::lake_arg::LakeArg,
 }
 
 #[derive(clap::Subcommand)]
@@ -32,7 +31,7 @@ enum Command {
 }
 
 pub async fn run(args: Args, mut config: Config) -> Result<ExitCode> {
-    config.lake = args.lake.or(config.lake);
+    args.lake.apply(&mut config);
     let Command::Apply { dry_run } = args.command;
     let policies = config.retention_policies()?;
     if policies.is_empty() {

@@ -17,9 +17,8 @@ use safelake_schemas::Trust;
 pub struct Args {
     #[command(subcommand)]
     what: What,
-    /// The lake: a directory or s3://bucket/prefix, az://..., gs://... (default: [lake], or <data>/lake).
-    #[arg(long, global = true)]
-    lake: Option<String>,
+    #[command(flatten)]
+    lake: crate::lake_arg::LakeArg,
 }
 
 #[derive(clap::Subcommand)]
@@ -34,7 +33,7 @@ enum What {
 
 pub async fn run(args: Args, config: Config) -> Result<ExitCode> {
     let mut config = config;
-    config.lake = args.lake.clone().or(config.lake);
+    args.lake.apply(&mut config);
     let lake = Lake::open(config.lake_url()?)?;
     let started = Instant::now();
     match args.what {

@@ -11,9 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The lake: a directory or s3://bucket/prefix, az://..., gs://... (default: [lake], or <data>/lake).
-    #[arg(long)]
-    lake: Option<String>,
+    #[command(flatten)]
+    lake: crate::lake_arg::LakeArg,
     /// The trust's schools and hubs (default: [trust], or <data>/trust.toml).
     #[arg(long)]
     trust: Option<PathBuf>,
@@ -70,7 +69,7 @@ impl AccessArgs {
 }
 
 pub async fn run(args: Args, mut config: Config) -> Result<ExitCode> {
-    config.lake = args.lake.or(config.lake);
+    args.lake.apply(&mut config);
     config.trust = args.trust.or(config.trust);
     args.listen.apply(&mut config);
     args.access.apply(&mut config);

@@ -15,7 +15,7 @@ use safelake_generate::Options;
 use safelake_ingest::consumer::caught_up;
 use safelake_lake::{Lake, LakeUrl};
 use safelake_publish::{context, publish, Outgoing};
-use safelake_tests::lake::{event_ids, rows};
+use safelake_tests::lake::{assert_each_event_once, rows};
 use safelake_tests::s3::S3Server;
 use safelake_tests::{eventually, NatsServer};
 
@@ -108,12 +108,7 @@ async fn crash_and_check(target: &Target, events: u64) -> Result<()> {
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 
     let lake = Lake::open(target.lake.parse::<LakeUrl>()?)?;
-    let mut ids = event_ids(&lake).await?;
-    let total = ids.len();
-    ids.sort_unstable();
-    ids.dedup();
-    assert_eq!(ids.len(), total, "an event was stored twice");
-    assert_eq!(total, expected, "events were lost");
+    assert_each_event_once(&lake, expected).await?;
     assert!(rows(&lake, "rejects").await?.is_empty());
     // A kill between a raw commit and its rollups' left nothing for the rollups to miss.
     let check = Command::new(env!("CARGO_BIN_EXE_safelake"))
