@@ -11,6 +11,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use serde_json::Value;
 
 use crate::contract::{Contract, Family, FAMILIES};
+pub use crate::validate::DayEdge;
 
 /// How a data field is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +24,9 @@ pub enum ColumnKind {
     Timestamp,
     /// A calendar date.
     Date,
+    /// A date-time, or a calendar date standing for the start or the end of that UK day
+    /// (the edge of a period as staff write it); stored as UTC microseconds.
+    DayEdge(DayEdge),
     Integer,
     Boolean,
 }
@@ -31,7 +35,7 @@ impl ColumnKind {
     pub fn data_type(self) -> DataType {
         match self {
             ColumnKind::Text | ColumnKind::Enum => DataType::Utf8,
-            ColumnKind::Timestamp => timestamp(),
+            ColumnKind::Timestamp | ColumnKind::DayEdge(_) => timestamp(),
             ColumnKind::Date => DataType::Date32,
             ColumnKind::Integer => DataType::Int32,
             ColumnKind::Boolean => DataType::Boolean,
@@ -112,6 +116,11 @@ fn kind_of(contract: &Contract, property: &Value) -> ColumnKind {
     if schema.get("enum").is_some() {
         return ColumnKind::Enum;
     }
+    match schema.get("x-day-edge").and_then(Value::as_str) {
+        Some("start") => return ColumnKind::DayEdge(DayEdge::Start),
+        Some("end") => return ColumnKind::DayEdge(DayEdge::End),
+        _ => {}
+    }
     if schema.get("anyOf").is_some() {
         return ColumnKind::Text;
     }
@@ -139,6 +148,15 @@ mod tests {
         assert_eq!(kind("risk_assessed"), Some(ColumnKind::Boolean));
         assert_eq!(kind("target"), Some(ColumnKind::Text));
         assert_eq!(table.schema.field(0).name(), "id");
+    }
+
+    #[test]
+    fn the_edges_of_an_unblock_period_are_timestamps_that_may_be_written_as_dates() {
+        let table = FamilyTable::get(Family::Filter);
+        let kind = |name: &str| table.data_columns.iter().find(|c| c.name == name).map(|c| c.kind);
+        assert_eq!(kind("from"), Some(ColumnKind::DayEdge(DayEdge::Start)));
+        assert_eq!(kind("until"), Some(ColumnKind::DayEdge(DayEdge::End)));
+        assert_eq!(ColumnKind::DayEdge(DayEdge::End).data_type(), timestamp());
     }
 
     #[test]

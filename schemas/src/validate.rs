@@ -4,7 +4,7 @@
 //! the type, the data against its type's schema, the personal-data rules, and last the
 //! subject the event arrived on.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::Value;
 
 use crate::contract::{Contract, EventType};
@@ -161,6 +161,30 @@ fn subject_mismatch(subject: &str, value: &Value, event_type: Option<&EventType>
     } else {
         None
     }
+}
+
+/// The edge of a day that a calendar date stands for where a date-time is expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayEdge {
+    Start,
+    End,
+}
+
+/// The edge of a period (`from`, `until`): an RFC 3339 date-time as written, or a calendar
+/// date as the start or the end of that day in UK time, so `until: 2026-03-27` still
+/// allows the afternoon of the 27th, in summer time too.
+pub fn parse_day_edge(value: &Value, edge: DayEdge) -> Option<DateTime<Utc>> {
+    let s = value.as_str()?;
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    let day = match edge {
+        DayEdge::Start => date,
+        DayEdge::End => date.succ_opt()?,
+    };
+    // UK clocks change at 01:00 or 02:00, never at midnight: a midnight always exists.
+    chrono_tz::Europe::London.from_local_datetime(&day.and_hms_opt(0, 0, 0)?).earliest().map(|t| t.with_timezone(&Utc))
 }
 
 /// Parses an RFC 3339 timestamp, or a date as midnight UTC.

@@ -9,14 +9,15 @@ use arrow::array::{
 };
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, NaiveDate, Utc};
-use safelake_schemas::arrow::{ColumnKind, FamilyTable};
-use safelake_schemas::validate::parse_time;
+use safelake_schemas::arrow::{ColumnKind, DayEdge, FamilyTable};
+use safelake_schemas::validate::{parse_day_edge, parse_time};
 use safelake_schemas::{Family, ValidEvent};
 use serde_json::Value;
 
 enum Column {
     Text(StringBuilder),
     Timestamp(TimestampMicrosecondBuilder),
+    DayEdge(DayEdge, TimestampMicrosecondBuilder),
     Date(Date32Builder),
     Integer(Int32Builder),
     Boolean(BooleanBuilder),
@@ -29,6 +30,7 @@ impl Column {
             // Parquet still stores them dictionary-encoded.
             ColumnKind::Text | ColumnKind::Enum => Column::Text(StringBuilder::new()),
             ColumnKind::Timestamp => Column::Timestamp(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
+            ColumnKind::DayEdge(edge) => Column::DayEdge(edge, TimestampMicrosecondBuilder::new().with_timezone("UTC")),
             ColumnKind::Date => Column::Date(Date32Builder::new()),
             ColumnKind::Integer => Column::Integer(Int32Builder::new()),
             ColumnKind::Boolean => Column::Boolean(BooleanBuilder::new()),
@@ -41,6 +43,9 @@ impl Column {
         match self {
             Column::Text(b) => b.append_option(value.and_then(Value::as_str)),
             Column::Timestamp(b) => b.append_option(value.and_then(parse_time).map(|t| t.timestamp_micros())),
+            Column::DayEdge(edge, b) => {
+                b.append_option(value.and_then(|v| parse_day_edge(v, *edge)).map(|t| t.timestamp_micros()))
+            }
             Column::Date(b) => b.append_option(value.and_then(Value::as_str).and_then(days_since_epoch)),
             Column::Integer(b) => b.append_option(value.and_then(Value::as_i64).and_then(|i| i32::try_from(i).ok())),
             Column::Boolean(b) => b.append_option(value.and_then(Value::as_bool)),
@@ -50,7 +55,7 @@ impl Column {
     fn finish(&mut self) -> ArrayRef {
         match self {
             Column::Text(b) => Arc::new(b.finish()),
-            Column::Timestamp(b) => Arc::new(b.finish()),
+            Column::Timestamp(b) | Column::DayEdge(_, b) => Arc::new(b.finish()),
             Column::Date(b) => Arc::new(b.finish()),
             Column::Integer(b) => Arc::new(b.finish()),
             Column::Boolean(b) => Arc::new(b.finish()),
@@ -133,5 +138,55 @@ impl FamilyBuilder {
         ];
         columns.extend(self.data.iter_mut().map(Column::finish));
         RecordBatch::try_new(Arc::clone(&self.table.schema), columns).expect("columns follow the family schema")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::AsArray;
+    use arrow::datatypes::TimestampMicrosecondType;
+
+    use super::*;
+
+    fn request(from: &str, until: &str) -> ValidEvent {
+        let event = serde_json::json!({
+            "specversion": "1.0", "id": format!("ub-{}", from.len()), "source": "urn:test", "time": "2026-07-01T08:00:00Z",
+            "type": "uk.safeguarding.filter.unblock_requested.v1", "schoolid": "sch01",
+            "data": {"request_id": "UB-1", "requested_at": "2026-07-01T08:00:00Z", "requested_by": "s_aa11bb22cc33dd44",
+                     "domain": "video.example.org", "category": "streaming", "reason": "A documentary for a lesson",
+                     "from": from, "until": until}
+        });
+        safelake_schemas::validate(event.to_string().as_bytes(), None).expect("a valid request")
+    }
+
+    #[test]
+    fn a_period_written_as_dates_covers_whole_uk_days() {
+        let mut builder = FamilyBuilder::new(Family::Filter);
+        // Summer time (the UK day starts at 23:00 UTC), winter time, and date-times as written.
+        builder.append(&request("2026-07-06", "2026-07-10"), 1, 1);
+        builder.append(&request("2026-01-05", "2026-01-09"), 2, 2);
+        builder.append(&request("2026-07-06T08:00:00+01:00", "2026-07-10T16:00:00Z"), 3, 3);
+        let batch = builder.finish(Utc::now());
+        let column = |name: &str| -> Vec<String> {
+            let array = batch.column_by_name(name).unwrap().as_primitive::<TimestampMicrosecondType>();
+            (0..array.len()).map(|i| DateTime::from_timestamp_micros(array.value(i)).unwrap().to_rfc3339()).collect()
+        };
+        assert_eq!(
+            column("from"),
+            ["2026-07-05T23:00:00+00:00", "2026-01-05T00:00:00+00:00", "2026-07-06T07:00:00+00:00"]
+        );
+        assert_eq!(
+            column("until"),
+            ["2026-07-10T23:00:00+00:00", "2026-01-10T00:00:00+00:00", "2026-07-10T16:00:00+00:00"]
+        );
+    }
+
+    #[test]
+    fn a_period_edge_that_is_neither_a_date_nor_a_date_time_is_refused() {
+        let event = serde_json::to_string(&request("2026-07-06", "2026-07-10").value)
+            .unwrap()
+            .replace("2026-07-10", "10/07/2026");
+        let rejection = safelake_schemas::validate(event.as_bytes(), None).unwrap_err();
+        assert!(rejection.reason().contains("until"), "{}", rejection.reason());
     }
 }
