@@ -12,6 +12,7 @@ mod compact;
 mod config;
 mod configured;
 mod generate;
+mod import;
 mod ingest;
 mod lake;
 mod lake_arg;
@@ -46,6 +47,9 @@ enum Command {
     Validate(validate::Args),
     /// Publish event files to the SAFEGUARDING stream.
     Publish(publish::Args),
+    /// Import what a school's systems already emit (filter logs, spreadsheets, the
+    /// census), pseudonymised at the school.
+    Import(import::Args),
     /// Generate a synthetic trust (trust.toml and events) for demos, tests and benchmarks.
     Generate(generate::Args),
     /// Ingest events from JetStream into the lake's Delta tables, exactly once.
@@ -105,6 +109,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate(args) => validate::run(args),
         Command::Config(args) => config::run(args, file),
         Command::Publish(args) => runtime().block_on(publish::run(args, config()?)),
+        Command::Import(args) => runtime().block_on(import::run(args, config()?)),
         Command::Generate(args) => runtime().block_on(generate::run(args, config()?)),
         Command::Ingest(args) => runtime().block_on(ingest::run(args, config()?)),
         Command::Up(args) => runtime().block_on(up::run(args, config()?)),
