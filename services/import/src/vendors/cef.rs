@@ -203,14 +203,15 @@ fn receipt_time(rt: &str) -> Result<LoggedTime, String> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, NaiveDateTime};
+    use chrono::NaiveDateTime;
 
     use super::*;
+    use crate::vendors::testing::{self, utc};
 
     const SAMPLE: &str = include_str!("../../samples/fortigate-cef.log");
 
     fn sample(number: usize) -> &'static str {
-        SAMPLE.lines().nth(number - 1).expect("a sample line")
+        testing::line(SAMPLE, number)
     }
 
     fn parse_line(line: &str) -> Result<Line, String> {
@@ -218,14 +219,7 @@ mod tests {
     }
 
     fn request(line: &str) -> WebRequest {
-        match parse_line(line) {
-            Ok(Line::Request(request)) => request,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn utc(text: &str) -> LoggedTime {
-        LoggedTime::Utc(DateTime::parse_from_rfc3339(text).unwrap().to_utc())
+        testing::request(&mut FortigateCef, line)
     }
 
     #[test]

@@ -70,14 +70,15 @@ pub(super) fn rule(policy: Option<&str>, profile: Option<&str>) -> Option<String
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, NaiveDateTime};
+    use chrono::NaiveDateTime;
 
     use super::*;
+    use crate::vendors::testing::{self, utc};
 
     const SAMPLE: &str = include_str!("../../samples/fortigate.log");
 
     fn sample(number: usize) -> &'static str {
-        SAMPLE.lines().nth(number - 1).expect("a sample line")
+        testing::line(SAMPLE, number)
     }
 
     fn parse(line: &str) -> Result<Line, String> {
@@ -85,14 +86,7 @@ mod tests {
     }
 
     fn request(line: &str) -> WebRequest {
-        match parse(line) {
-            Ok(Line::Request(request)) => request,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn utc(text: &str) -> LoggedTime {
-        LoggedTime::Utc(DateTime::parse_from_rfc3339(text).unwrap().to_utc())
+        testing::request(&mut Fortigate, line)
     }
 
     #[test]

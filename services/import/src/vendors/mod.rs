@@ -143,6 +143,33 @@ fn csv_fields(line: &str) -> Result<Vec<String>, String> {
     }
 }
 
+/// What every vendor's tests read their samples with.
+#[cfg(test)]
+pub(crate) mod testing {
+    use chrono::DateTime;
+
+    use super::{Line, LineParser};
+    use crate::clock::LoggedTime;
+    use crate::web::WebRequest;
+
+    /// Line `number` (from 1) of a sample file.
+    pub fn line(sample: &'static str, number: usize) -> &'static str {
+        sample.lines().nth(number - 1).expect("a sample line")
+    }
+
+    /// The request `line` holds, or a panic showing what it was instead.
+    pub fn request(parser: &mut dyn LineParser, line: &str) -> WebRequest {
+        match parser.parse(line) {
+            Ok(Line::Request(request)) => request,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    pub fn utc(text: &str) -> LoggedTime {
+        LoggedTime::Utc(DateTime::parse_from_rfc3339(text).expect("an RFC 3339 time").to_utc())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,14 +72,15 @@ fn logged_at(pairs: &Pairs) -> Result<LoggedTime, String> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, NaiveDateTime};
+    use chrono::NaiveDateTime;
 
     use super::*;
+    use crate::vendors::testing::{self, utc};
 
     const SAMPLE: &str = include_str!("../../samples/sophos.log");
 
     fn sample(number: usize) -> &'static str {
-        SAMPLE.lines().nth(number - 1).expect("a sample line")
+        testing::line(SAMPLE, number)
     }
 
     fn parse(line: &str) -> Result<Line, String> {
@@ -87,14 +88,7 @@ mod tests {
     }
 
     fn request(line: &str) -> WebRequest {
-        match parse(line) {
-            Ok(Line::Request(request)) => request,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn utc(text: &str) -> LoggedTime {
-        LoggedTime::Utc(DateTime::parse_from_rfc3339(text).unwrap().to_utc())
+        testing::request(&mut Sophos, line)
     }
 
     #[test]

@@ -122,9 +122,8 @@ fn split(list: Option<&str>) -> impl Iterator<Item = String> + '_ {
 mod tests {
     use std::io::Read;
 
-    use chrono::DateTime;
-
     use super::*;
+    use crate::vendors::testing::{self, utc};
 
     fn sample() -> Vec<String> {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/umbrella.csv.gz");
@@ -143,14 +142,7 @@ mod tests {
     }
 
     fn request(line: &str) -> WebRequest {
-        match parse(line) {
-            Ok(Line::Request(request)) => request,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn utc(text: &str) -> LoggedTime {
-        LoggedTime::Utc(DateTime::parse_from_rfc3339(text).unwrap().to_utc())
+        testing::request(&mut Umbrella, line)
     }
 
     #[test]

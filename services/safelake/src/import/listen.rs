@@ -12,7 +12,6 @@ use safelake_config::Config;
 use safelake_import::importer::{Importer, Ready};
 use safelake_import::record::Refusal;
 use safelake_import::syslog::{self, ListenConfig, Received};
-use safelake_import::web::WebImport;
 use safelake_publish::{publish, DEFAULT_WINDOW};
 use tokio_util::sync::CancellationToken;
 
@@ -43,13 +42,7 @@ pub async fn run(args: Args, config: Config) -> Result<ExitCode> {
     }
     let people = args.school.people()?;
     let mapping = args.filter.mapping()?;
-    let web = WebImport {
-        vendor: vendor.name(),
-        mapping: &mapping,
-        people: &people,
-        clock: args.school.timezone,
-        flag_allowed: &args.filter.flag_allowed,
-    };
+    let web = args.filter.web(&mapping, &people, args.school.timezone);
     let bound = syslog::bind(&ListenConfig { udp: args.udp, tcp: args.tcp, ..ListenConfig::default() }).await?;
     let nats = match args.school.dry_run {
         true => None,

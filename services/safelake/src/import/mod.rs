@@ -118,6 +118,10 @@ struct FilterOptions {
 }
 
 impl FilterOptions {
+    fn web<'a>(&'a self, mapping: &'a Mapping, people: &'a Pseudonymiser, clock: SchoolClock) -> WebImport<'a> {
+        WebImport { vendor: self.vendor.name(), mapping, people, clock, flag_allowed: &self.flag_allowed }
+    }
+
     fn mapping(&self) -> Result<Mapping> {
         Ok(match &self.mapping {
             Some(path) => {
@@ -159,13 +163,7 @@ async fn filter(args: FilterArgs, config: Config) -> Result<ExitCode> {
     let people = args.school.people()?;
     let mapping = args.filter.mapping()?;
     let vendor = args.filter.vendor;
-    let web = WebImport {
-        vendor: vendor.name(),
-        mapping: &mapping,
-        people: &people,
-        clock: args.school.timezone,
-        flag_allowed: &args.filter.flag_allowed,
-    };
+    let web = args.filter.web(&mapping, &people, args.school.timezone);
     let importer = RefCell::new(Importer::new(args.school.school.clone(), vendor.name(), people.event_ids()));
     let read_error = RefCell::new(None);
     let events = args.files.iter().flat_map(|path| {
