@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate};
 use safelake_schemas::events::{AgreementSigned, AgreementType, EventData, SignerRole};
 
 use super::fields::{empty, utc, Choice, Dates};
-use super::layout::Spec;
+use super::spec::Spec;
 use super::table::column_key;
 use super::{Facts, Row, RowEvents, RowOutcome};
 use crate::clock::SchoolClock;

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use safelake_schemas::events::{Census as CensusEvent, CensusRole, EventData};
 
 use super::fields::{empty, Choice, Dates};
-use super::layout::Spec;
+use super::spec::Spec;
 use super::{Facts, Row, RowEvents, RowOutcome};
 use crate::identities::parse_year_group;
 use crate::record::Refusal;

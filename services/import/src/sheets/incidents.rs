@@ -13,7 +13,7 @@ use safelake_schemas::events::{
 };
 
 use super::fields::{empty, utc, Choice, Chosen, Dates};
-use super::layout::Spec;
+use super::spec::Spec;
 use super::{Facts, Row, RowEvents, RowOutcome};
 use crate::clock::SchoolClock;
 use crate::identities::Role;

@@ -17,6 +17,7 @@ mod census;
 mod fields;
 mod incidents;
 mod layout;
+mod spec;
 mod table;
 #[cfg(test)]
 mod tests;
