@@ -403,3 +403,30 @@ async fn every_sheet_sample_reaches_the_lake_as_its_events() -> Result<()> {
     assert!(rows(&lake, "rejects").await?.is_empty(), "the ingest refused an imported event");
     assert_nothing_personal(&lake, &lake_dir, server.store()).await
 }
+
+#[test]
+fn a_file_that_cannot_be_read_stops_the_import_before_it_connects() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let missing = dir.path().join("fortigate-2026-13-01.log");
+    // No server at this address: had the import connected first, it would fail on that.
+    let output = Command::new(env!("CARGO_BIN_EXE_safelake"))
+        .args([
+            "import",
+            "filter",
+            "--school",
+            "sch01",
+            "--vendor",
+            "fortigate",
+            "--nats",
+            "nats://127.0.0.1:1",
+            "--key",
+        ])
+        .arg(dir.path().join("sch01.key"))
+        .arg(samples().join("fortigate.log"))
+        .arg(&missing)
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("cannot read {}", missing.display())), "{stderr}");
+    Ok(())
+}

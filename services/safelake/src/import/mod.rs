@@ -165,21 +165,23 @@ async fn filter(args: FilterArgs, config: Config) -> Result<ExitCode> {
     let vendor = args.filter.vendor;
     let web = args.filter.web(&mapping, &people, args.school.timezone);
     let importer = RefCell::new(Importer::new(args.school.school.clone(), vendor.name(), people.event_ids()));
+    // Every file is opened before anything is published: a misspelt name stops the import
+    // instead of publishing the other files first.
+    let sources = args
+        .files
+        .iter()
+        .map(|path| {
+            let lines =
+                safelake_import::source::lines(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Ok((path, lines))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let read_error = RefCell::new(None);
-    let events = args.files.iter().flat_map(|path| {
+    let events = sources.into_iter().flat_map(|(path, lines)| {
         let file = path.display().to_string();
-        let lines = match safelake_import::source::lines(path) {
-            Ok(lines) => Some(lines),
-            Err(error) => {
-                read_error.borrow_mut().get_or_insert(anyhow::anyhow!("cannot read {file}: {error}"));
-                None
-            }
-        };
         let mut parser = vendor.parser();
         let (importer, read_error, web) = (&importer, &read_error, &web);
         lines
-            .into_iter()
-            .flatten()
             .map_while(move |line| match line {
                 Ok(line) => Some(line),
                 Err(error) => {
