@@ -14,6 +14,16 @@ pub trait ContractEnum: Sized + Copy + 'static {
     const DEF: &'static str;
     const ALL: &'static [Self];
     fn as_str(self) -> &'static str;
+
+    /// The value named `text` exactly as the contract writes it.
+    fn named(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|e| e.as_str() == text)
+    }
+
+    /// Every value's name, comma-separated, for a message that says what to give.
+    fn names() -> String {
+        Self::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+    }
 }
 
 macro_rules! contract_enum {

@@ -61,8 +61,9 @@ impl Importer {
                 school_id: self.school.to_string(),
                 data,
             };
-            let json = event.to_json();
-            match safelake_schemas::validate(json.as_bytes(), None) {
+            let value = event.to_value();
+            let json = value.to_string();
+            match safelake_schemas::validate_value(value, None) {
                 Ok(_) => {
                     self.report.event(event.data.type_name());
                     ready.push(Ready { subject: event.subject(), id: event.id, json });

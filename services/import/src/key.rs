@@ -54,7 +54,7 @@ impl SchoolKey {
                 let text = format!(
                     "# safelake pseudonymisation key. Keep it at the school and back it up: every reference\n\
                      # is made with it, a new key makes new references for everyone, and it is never sent.\n{}\n",
-                    hex(&bytes)
+                    hex::encode(bytes)
                 );
                 file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).map_err(create)?;
                 Ok((SchoolKey(bytes), true))
@@ -73,23 +73,10 @@ impl SchoolKey {
 
     fn parse(text: &str) -> Option<SchoolKey> {
         let line = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#'))?;
-        if line.len() != 64 {
-            return None;
-        }
         let mut bytes = [0u8; 32];
-        for (i, byte) in bytes.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(line.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
+        hex::decode_to_slice(line, &mut bytes).ok()?;
         Some(SchoolKey(bytes))
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 #[cfg(test)]

@@ -126,11 +126,7 @@ fn key(vendor: &str) -> String {
 }
 
 fn contract<E: ContractEnum>(text: &str) -> Result<E, String> {
-    E::ALL
-        .iter()
-        .copied()
-        .find(|e| e.as_str() == text)
-        .ok_or_else(|| E::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "))
+    E::named(text).ok_or_else(E::names)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use sha2::Sha256;
 
 use crate::event_id::EventIds;
 use crate::identities::{IdentityMap, Role};
-use crate::key::{hex, SchoolKey};
+use crate::key::SchoolKey;
 
 /// Bytes of the HMAC kept in a reference: 128 bits, 32 hex digits (the contract allows 16-64).
 const REFERENCE_BYTES: usize = 16;
@@ -71,7 +71,7 @@ impl Pseudonymiser {
         mac.update(b"safelake-person-v1:");
         mac.update(canonical.as_bytes());
         let digest = mac.finalize().into_bytes();
-        format!("{}_{}", role.prefix(), hex(&digest[..REFERENCE_BYTES]))
+        format!("{}_{}", role.prefix(), hex::encode(&digest[..REFERENCE_BYTES]))
     }
 }
 

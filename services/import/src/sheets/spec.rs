@@ -82,9 +82,8 @@ impl Spec {
 
     /// An enumeration the sheet may not have at all (actions, outcomes).
     pub fn maybe_choice<E: ContractEnum>(&mut self, field: &'static str) -> Result<Option<Choice<E>>, String> {
-        let target =
-            |value: &toml::Value| value.as_str().and_then(|v| E::ALL.iter().copied().find(|e| e.as_str() == v));
-        let allowed = E::ALL.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
+        let target = |value: &toml::Value| value.as_str().and_then(E::named);
+        let allowed = E::names();
         self.either(field, contract_words::<E>(), target, &allowed)
     }
 

@@ -141,10 +141,7 @@ fn vendor(name: &str) -> Result<Vendor, String> {
 }
 
 fn web_category(name: &str) -> Result<WebCategory, String> {
-    WebCategory::ALL.iter().copied().find(|c| c.as_str() == name).ok_or_else(|| {
-        let names: Vec<_> = WebCategory::ALL.iter().map(|c| c.as_str()).collect();
-        format!("give one of {}", names.join(", "))
-    })
+    WebCategory::named(name).ok_or_else(|| format!("give one of {}", WebCategory::names()))
 }
 
 pub async fn run(args: Args, config: Config) -> Result<ExitCode> {
