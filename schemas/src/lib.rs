@@ -9,9 +9,11 @@
 //! - [`events`]: typed Rust events for the code that emits them (the generator), checked
 //!   against the schemas by tests so that the two cannot drift;
 //! - [`arrow`]: the Arrow schema of each family's lake table, computed from the schemas;
-//! - [`input`]: reading events from JSON Lines, JSON arrays and CloudEvents batches.
+//! - [`input`]: reading events from JSON Lines, JSON arrays and CloudEvents batches;
+//! - [`batch`]: a CloudEvents batch in one NATS message.
 
 pub mod arrow;
+pub mod batch;
 pub mod contract;
 pub mod events;
 pub mod ids;
@@ -24,4 +26,4 @@ pub mod validate;
 pub use contract::{Contract, EventType, Family, FAMILIES};
 pub use ids::{HubId, SchoolId};
 pub use trust::{Hub, School, Trust};
-pub use validate::{validate, validate_value, Rejection, ValidEvent};
+pub use validate::{validate, validate_in_batch, validate_value, Rejection, ValidEvent};

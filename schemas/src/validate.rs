@@ -83,14 +83,48 @@ impl std::error::Error for Rejection {}
 
 /// Validates raw bytes as one event. `subject` is the NATS subject it came on, when known.
 pub fn validate(raw: &[u8], subject: Option<&str>) -> Result<ValidEvent, Rejection> {
-    let value: Value = serde_json::from_slice(raw).map_err(|e| Rejection::new(None, format!("not valid JSON: {e}")))?;
-    validate_value(value, subject)
+    judge_bytes(raw, subject.map_or(Arrival::Unknown, Arrival::Alone))
+}
+
+/// Validates raw bytes as one event of a batch (see [`crate::batch`]) that came on
+/// `subject`: any subject of the event's own school.
+pub fn validate_in_batch(raw: &[u8], subject: &str) -> Result<ValidEvent, Rejection> {
+    judge_bytes(raw, Arrival::InBatch(subject))
 }
 
 /// Validates a parsed event. `subject` is the NATS subject it came on, when known.
 pub fn validate_value(value: Value, subject: Option<&str>) -> Result<ValidEvent, Rejection> {
+    judge(value, subject.map_or(Arrival::Unknown, Arrival::Alone))
+}
+
+/// How an event reached us, which decides what its subject must be.
+#[derive(Debug, Clone, Copy)]
+enum Arrival<'a> {
+    /// Read from a file: there is no subject.
+    Unknown,
+    /// On its own, on this subject: it must be the event's very subject.
+    Alone(&'a str),
+    /// In a batch on this subject: its school token must be the event's school.
+    InBatch(&'a str),
+}
+
+fn judge_bytes(raw: &[u8], arrival: Arrival) -> Result<ValidEvent, Rejection> {
+    let value: Value = serde_json::from_slice(raw).map_err(|e| Rejection::new(None, format!("not valid JSON: {e}")))?;
+    judge(value, arrival)
+}
+
+fn judge(value: Value, arrival: Arrival) -> Result<ValidEvent, Rejection> {
     let contract = Contract::get();
     let id = value.get("id").and_then(Value::as_str).map(str::to_string);
+    if value.is_array() {
+        return Err(Rejection::new(
+            None,
+            format!(
+                "event: is an array, expected a CloudEvent object; a batch of events is sent with the header Content-Type: {}",
+                crate::batch::CONTENT_TYPE
+            ),
+        ));
+    }
     if !value.is_object() {
         return Err(Rejection::new(
             None,
@@ -121,10 +155,8 @@ pub fn validate_value(value: Value, subject: Option<&str>) -> Result<ValidEvent,
     if reasons.is_empty() {
         reasons.extend(personal_data::findings(&value));
     }
-    if let (Some(subject), true) = (subject, reasons.is_empty()) {
-        if let Some(problem) = subject_mismatch(subject, &value, event_type) {
-            reasons.push(problem);
-        }
+    if reasons.is_empty() {
+        reasons.extend(subject_mismatch(arrival, &value, event_type));
     }
     if !reasons.is_empty() {
         reasons.truncate(MAX_REASONS);
@@ -144,10 +176,15 @@ pub fn validate_value(value: Value, subject: Option<&str>) -> Result<ValidEvent,
     })
 }
 
-/// The subject must be `sg.<schoolid>.<family>.<action>` of this very event: NATS
-/// permissions tie the school token to the publisher, so a mismatch is another school's
-/// system (or a bug) speaking for this one.
-fn subject_mismatch(subject: &str, value: &Value, event_type: Option<&EventType>) -> Option<String> {
+/// The subject must be `sg.<schoolid>.<family>.<action>` of this very event (or, for an
+/// event in a batch, of its school): NATS permissions tie the school token to the
+/// publisher, so a mismatch is another school's system (or a bug) speaking for this one.
+fn subject_mismatch(arrival: Arrival, value: &Value, event_type: Option<&EventType>) -> Option<String> {
+    let (subject, alone) = match arrival {
+        Arrival::Unknown => return None,
+        Arrival::Alone(subject) => (subject, true),
+        Arrival::InBatch(subject) => (subject, false),
+    };
     let school = value["schoolid"].as_str().unwrap_or_default();
     let expected = event_type?.subject(school);
     let token = subject.split('.').nth(1).unwrap_or_default();
@@ -156,7 +193,7 @@ fn subject_mismatch(subject: &str, value: &Value, event_type: Option<&EventType>
             "schoolid: {} does not match the subject {subject} (school token {token:?}); a school may publish only its own events",
             show(&value["schoolid"])
         ))
-    } else if subject != expected {
+    } else if alone && subject != expected {
         Some(format!("subject: {subject} is not the subject of this event type (expected {expected})"))
     } else {
         None

@@ -1,7 +1,7 @@
 //! The validator's verdicts on good and bad events, judged by the reasons a publisher
 //! would read.
 
-use safelake_schemas::{validate, validate_value, Contract};
+use safelake_schemas::{validate, validate_in_batch, validate_value, Contract};
 use serde_json::{json, Value};
 
 fn examples() -> Vec<Value> {
@@ -159,6 +159,20 @@ fn the_subject_must_be_the_events_own() {
     let r = validate_value(e.clone(), Some("sg.sch02.filter.blocked")).unwrap_err().reason();
     assert!(r.contains("schoolid: \"sch01\" does not match the subject sg.sch02.filter.blocked"), "{r}");
     let r = validate_value(e, Some("sg.sch01.filter.rule_changed")).unwrap_err().reason();
+    assert!(r.contains("expected sg.sch01.filter.blocked"), "{r}");
+}
+
+#[test]
+fn an_event_in_a_batch_must_be_of_the_batch_subjects_school() {
+    let e = example("filter.blocked.v1");
+    let raw = e.to_string();
+    assert!(validate_in_batch(raw.as_bytes(), "sg.sch01.batch").is_ok());
+    // Any subject of its school will do: one batch carries events of every family.
+    assert!(validate_in_batch(raw.as_bytes(), "sg.sch01.incident.recorded").is_ok());
+    let r = validate_in_batch(raw.as_bytes(), "sg.sch02.batch").unwrap_err().reason();
+    assert!(r.contains("schoolid: \"sch01\" does not match the subject sg.sch02.batch"), "{r}");
+    // Alone, the same event on the batch subject is on the wrong subject.
+    let r = validate(raw.as_bytes(), Some("sg.sch01.batch")).unwrap_err().reason();
     assert!(r.contains("expected sg.sch01.filter.blocked"), "{r}");
 }
 
