@@ -28,11 +28,7 @@ async fn killing_the_consumers_leader_mid_load_loses_and_duplicates_nothing() ->
     js.create_stream(stream::Config { num_replicas: 3, ..safelake_bus::stream_config() }).await?;
 
     let options = Options { schools: 4, hubs: 2, filter_events: 60_000, ..Options::default() };
-    let messages = safelake_generate::events(&options).map(|e| Outgoing {
-        subject: e.subject(),
-        id: Some(e.id.clone()),
-        payload: e.to_json().into(),
-    });
+    let messages = safelake_generate::events(&options).map(|e| Outgoing::event(&e));
     let published = publish(&context(client.clone(), 5_000), messages, 5_000, &ProgressBar::hidden()).await?;
     assert_eq!(published.failed, 0);
     let expected = published.published as usize;

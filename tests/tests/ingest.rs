@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::Result;
 use async_nats::jetstream;
-use bytes::Bytes;
 use indicatif::ProgressBar;
 use safelake_generate::Options;
 use safelake_ingest::consumer::caught_up;
@@ -26,11 +25,11 @@ fn small_trust() -> Options {
 
 fn outgoing(event: &Value) -> Outgoing {
     let t = event["type"].as_str().unwrap().trim_start_matches("uk.safeguarding.").trim_end_matches(".v1");
-    Outgoing {
-        subject: format!("sg.{}.{t}", event["schoolid"].as_str().unwrap()),
-        id: event["id"].as_str().map(str::to_string),
-        payload: Bytes::from(event.to_string()),
-    }
+    Outgoing::single(
+        format!("sg.{}.{t}", event["schoolid"].as_str().unwrap()),
+        event["id"].as_str().map(str::to_string),
+        event.to_string(),
+    )
 }
 
 async fn publish_all(server: &NatsServer, messages: Vec<Outgoing>) -> Result<safelake_publish::Summary> {
@@ -163,7 +162,7 @@ async fn bad_messages_land_in_rejects_with_their_reason_and_good_ones_in_the_lak
         good_ids.push(event["id"].as_str().unwrap().to_string());
         messages.push(outgoing(&event));
         let raw =
-            |subject: &str, payload: Vec<u8>| Outgoing { subject: subject.into(), id: None, payload: payload.into() };
+            |subject: &str, payload: Vec<u8>| Outgoing::single(subject, None, payload);
         match n % 5 {
             0 => {
                 messages.push(raw("sg.sch01.filter.blocked", b"{not json".to_vec()));

@@ -76,16 +76,9 @@ async fn python_deltalake_reads_consistent_snapshots_while_the_ingest_loads_and_
     let events: Vec<_> = safelake_generate::events(&options).collect();
     let mut published = 0;
     for slice in events.chunks(events.len() / 8 + 1) {
-        let mut messages: Vec<Outgoing> = slice
-            .iter()
-            .map(|e| Outgoing { subject: e.subject(), id: Some(e.id.clone()), payload: e.to_json().into() })
-            .collect();
+        let mut messages: Vec<Outgoing> = slice.iter().map(Outgoing::event).collect();
         // And one the ingest refuses, for the rejects table.
-        messages.push(Outgoing {
-            subject: "sg.sch01.incident.recorded".into(),
-            id: None,
-            payload: Bytes::from_static(b"{not json"),
-        });
+        messages.push(Outgoing::single("sg.sch01.incident.recorded", None, Bytes::from_static(b"{not json")));
         published += publish(&js, messages, 2_000, &ProgressBar::hidden()).await?.published;
         tokio::time::sleep(Duration::from_millis(700)).await;
     }

@@ -17,11 +17,8 @@ async fn generate_publish_and_read_back_every_event_intact() -> Result<()> {
         safelake_generate::events(&options).map(|e| (e.subject(), e.id.clone(), e.to_json())).collect();
     let client = async_nats::connect(server.url()).await?;
     let js = context(client.clone(), 1_000);
-    let messages = sent.iter().map(|(subject, id, json)| Outgoing {
-        subject: subject.clone(),
-        id: Some(id.clone()),
-        payload: json.clone().into(),
-    });
+    let messages =
+        sent.iter().map(|(subject, id, json)| Outgoing::single(subject.clone(), Some(id.clone()), json.clone()));
     let summary = publish(&js, messages, 1_000, &ProgressBar::hidden()).await?;
     assert_eq!((summary.published as usize, summary.duplicates, summary.failed), (sent.len(), 0, 0));
 

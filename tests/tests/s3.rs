@@ -42,14 +42,8 @@ async fn two_ingests_and_the_query_service_share_a_lake_on_s3() -> Result<()> {
     let options = Options { schools: 3, hubs: 1, filter_events: 15_000, ..Options::default() };
     let trust = safelake_generate::trust(&options);
     let client = async_nats::connect(nats.url()).await?;
-    let mut messages: Vec<Outgoing> = safelake_generate::events(&options)
-        .map(|e| Outgoing { subject: e.subject(), id: Some(e.id.clone()), payload: e.to_json().into() })
-        .collect();
-    messages.push(Outgoing {
-        subject: "sg.sch01.incident.recorded".into(),
-        id: None,
-        payload: Bytes::from_static(b"{"),
-    });
+    let mut messages: Vec<Outgoing> = safelake_generate::events(&options).map(|e| Outgoing::event(&e)).collect();
+    messages.push(Outgoing::single("sg.sch01.incident.recorded", None, Bytes::from_static(b"{")));
     let published = publish(&context(client.clone(), 2_000), messages, 2_000, &ProgressBar::hidden()).await?;
     assert_eq!(published.failed, 0);
     let js = async_nats::jetstream::new(client);

@@ -162,7 +162,7 @@ async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> 
 }
 
 fn outgoing(event: &safelake_schemas::events::CloudEvent) -> Outgoing {
-    Outgoing { subject: event.subject(), id: Some(event.id.clone()), payload: event.to_json().into() }
+    Outgoing::event(event)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,10 +2,11 @@
 //! to what NATS itself allows; `bench lake` and `bench queries` ([`lake`], [`queries`]):
 //! the query service on a large lake (`scripts/bench-queries` runs them with DuckDB).
 //!
-//! On one nats-server of our own and the same events, it measures (a) the bare ceiling, a
-//! consumer that only receives and acks each message, and (b) the full ingest (decode,
-//! validate, dedupe, Arrow, Parquet, commit, ack), and prints rates, their ratio, the
-//! ingest's peak memory and the Parquet bytes per event.
+//! On one nats-server of our own and the same events (one to a message, or in batches),
+//! it measures (a) the bare ceiling, a consumer that only receives and acks each message,
+//! and (b) the full ingest (decode, validate, dedupe, Arrow, Parquet, commit, ack), and
+//! prints rates in events, their ratio, the ingest's peak memory and the Parquet bytes per
+//! event.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -17,7 +18,7 @@ use futures::StreamExt;
 use safelake_bus::local::{nats_server_binary, LocalServer};
 use safelake_generate::Options;
 use safelake_ingest::consumer::caught_up;
-use safelake_publish::{context, progress_bar, publish, Outgoing, DEFAULT_WINDOW};
+use safelake_publish::{batches, context, progress_bar, publish, Outgoing, DEFAULT_WINDOW};
 
 mod lake;
 mod queries;
@@ -41,6 +42,9 @@ enum What {
         /// Commit when a worker holds this many messages (the ingest's --flush-rows).
         #[arg(long)]
         flush_rows: Option<usize>,
+        /// Events per message: more than 1 publishes CloudEvents batches.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+        batch: u16,
         /// Keep the lake and the server's store here instead of a temporary directory.
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
@@ -54,7 +58,9 @@ enum What {
 
 pub async fn run(args: Args) -> Result<ExitCode> {
     match args.what {
-        What::Ingest { events, workers, flush_rows, dir } => ingest(events, workers, flush_rows, dir).await,
+        What::Ingest { events, workers, flush_rows, batch, dir } => {
+            ingest(events, workers, flush_rows, batch.into(), dir).await
+        }
         What::Lake(args) => {
             lake::run(args).await?;
             Ok(ExitCode::SUCCESS)
@@ -70,6 +76,7 @@ async fn ingest(
     events: u64,
     workers: usize,
     flush_rows: Option<usize>,
+    batch: usize,
     dir: Option<std::path::PathBuf>,
 ) -> Result<ExitCode> {
     let temporary = tempfile::tempdir()?;
@@ -85,20 +92,21 @@ async fn ingest(
     let messages = safelake_generate::events(&options).map(|e| {
         let payload = e.to_json();
         json_bytes += payload.len() as u64;
-        Outgoing { subject: e.subject(), id: Some(e.id.clone()), payload: payload.into() }
+        Outgoing::single(e.subject(), Some(e.id.clone()), payload)
     });
     let bar = progress_bar(None, "publishing");
-    let published = publish(&js, messages, DEFAULT_WINDOW, &bar).await?;
+    let published = publish(&js, batches(messages, batch), DEFAULT_WINDOW, &bar).await?;
     client.flush().await?;
     let total = published.published;
     let mb = json_bytes as f64 / 1e6;
     println!(
-        "events: {total} ({events} filter), {mb:.0} MB of JSON, {:.0} bytes/event",
+        "events: {total} ({events} filter) in {} messages, {mb:.0} MB of JSON, {:.0} bytes/event",
+        published.messages,
         json_bytes as f64 / total as f64
     );
     println!("publish (pipelined, {DEFAULT_WINDOW} acks in flight): {:.0} events/s", published.rate());
 
-    let bare = bare_ceiling(&js, total).await?;
+    let bare = bare_ceiling(&js, published.messages).await?;
     let bare_rate = total as f64 / bare.as_secs_f64();
     println!(
         "(a) bare ceiling, consume + ack each: {:.2} s, {bare_rate:.0} events/s, {:.1} MB/s",
@@ -125,7 +133,8 @@ async fn ingest(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A durable consumer that only receives and acks, as the ingest's consumer does.
+/// A durable consumer that only receives and acks `total` messages, as the ingest's
+/// consumer does.
 async fn bare_ceiling(js: &jetstream::Context, total: u64) -> Result<Duration> {
     let stream = js.get_stream(safelake_bus::STREAM).await?;
     let consumer = stream

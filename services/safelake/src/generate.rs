@@ -57,11 +57,7 @@ pub async fn run(args: Args, mut config: Config) -> Result<ExitCode> {
     std::fs::write(args.out.join("trust.toml"), trust.to_toml())?;
     let client = safelake_bus::connect(&crate::configured::nats(&config, "safelake generate")).await?;
     let js = context(client.clone(), DEFAULT_WINDOW);
-    let messages = safelake_generate::events(&options).map(|event| Outgoing {
-        subject: event.subject(),
-        id: Some(event.id.clone()),
-        payload: event.to_json().into(),
-    });
+    let messages = safelake_generate::events(&options).map(|event| Outgoing::event(&event));
     let bar = progress_bar(None, "generating and publishing");
     let summary = publish(&js, messages, DEFAULT_WINDOW, &bar).await?;
     client.flush().await?;

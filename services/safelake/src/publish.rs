@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use bytes::Bytes;
-use safelake_publish::{context, progress_bar, publish, Outgoing, DEFAULT_WINDOW};
+use safelake_publish::{batches, context, progress_bar, publish, Outgoing, DEFAULT_WINDOW};
 use serde_json::Value;
 
 use safelake_config::Config;
@@ -22,6 +21,10 @@ pub struct Args {
     /// Publish invalid events too (to exercise the ingest's rejects).
     #[arg(long)]
     allow_invalid: bool,
+    /// Events per message: more than 1 sends CloudEvents batches, one school's events to a
+    /// batch, on `sg.<school>.batch` (each also bounded to 512 KiB).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    batch: u16,
     /// Publish acks in flight at once.
     #[arg(long, default_value_t = DEFAULT_WINDOW)]
     window: usize,
@@ -52,12 +55,12 @@ pub async fn run(args: Args, mut config: Config) -> Result<ExitCode> {
             }
         }
         Some(match &checked.verdict {
-            Ok(event) => Outgoing { subject: event.subject(), id: Some(event.id.clone()), payload: checked.raw.into() },
+            Ok(event) => Outgoing::single(event.subject(), Some(event.id.clone()), checked.raw),
             Err(rejection) => invalid_message(rejection.id.clone(), checked.raw),
         })
     });
     let bar = progress_bar(None, "publishing");
-    let summary = publish(&js, outgoing, args.window, &bar).await?;
+    let summary = publish(&js, batches(outgoing, args.batch.into()), args.window, &bar).await?;
     client.flush().await?;
     if let Some(error) = read_error.take() {
         return Err(error);
@@ -77,5 +80,5 @@ fn invalid_message(id: Option<String>, raw: Vec<u8>) -> Outgoing {
     };
     let mut parts = value["type"].as_str().unwrap_or_default().split('.').skip(2);
     let subject = safelake_bus::subject(&token(value["schoolid"].as_str()), &token(parts.next()), &token(parts.next()));
-    Outgoing { subject, id, payload: Bytes::from(raw) }
+    Outgoing::single(subject, id, raw)
 }

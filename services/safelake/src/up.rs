@@ -161,11 +161,7 @@ fn first_director_token(options: &ServeOptions) -> Result<Option<String>> {
 async fn publish_demo(nats: &NatsOptions, options: &Options) -> Result<()> {
     let client = safelake_bus::connect(nats).await?;
     let js = context(client.clone(), DEFAULT_WINDOW);
-    let messages = safelake_generate::events(options).map(|event| Outgoing {
-        subject: event.subject(),
-        id: Some(event.id.clone()),
-        payload: event.to_json().into(),
-    });
+    let messages = safelake_generate::events(options).map(|event| Outgoing::event(&event));
     let bar = progress_bar(None, "publishing the demo trust");
     let summary = publish(&js, messages, DEFAULT_WINDOW, &bar).await?;
     client.flush().await?;

@@ -103,6 +103,38 @@ fn publish_sends_valid_events_refuses_invalid_ones_and_counts_server_duplicates(
 }
 
 #[test]
+fn publish_in_batches_sends_each_batch_as_one_message_with_its_content_type() {
+    let server = NatsServer::start().unwrap();
+    let out = safelake(&["publish", "--batch", "5", "--nats", &server.url(), "-"], Some(EXAMPLES));
+    let summary = stdout(&out);
+    assert!(summary.starts_with("14 published, 0 duplicates dropped by the server, 0 failed"), "{summary}");
+    assert!(summary.contains(", in 3 messages)"), "{summary}");
+
+    // What a consumer of the stream finds: three batches of the one school, in order.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let messages = runtime.block_on(async {
+        let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.unwrap());
+        let stream = js.get_stream("SAFEGUARDING").await.unwrap();
+        let mut messages = Vec::new();
+        for seq in 1..=3 {
+            messages.push(stream.get_raw_message(seq).await.unwrap());
+        }
+        messages
+    });
+    let mut events = Vec::new();
+    for (message, size) in messages.iter().zip([5, 5, 4]) {
+        assert_eq!(message.subject.as_str(), "sg.sch01.batch");
+        let content_type = message.headers.get("Content-Type").map(|v| v.as_str().to_string());
+        assert_eq!(content_type.as_deref(), Some("application/cloudevents-batch+json"));
+        let batch: Vec<serde_json::Value> = serde_json::from_slice(&message.payload).unwrap();
+        assert_eq!(batch.len(), size);
+        events.extend(batch);
+    }
+    let sent: Vec<serde_json::Value> = EXAMPLES.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events, sent, "every event, as written, in order");
+}
+
+#[test]
 fn tokens_are_created_once_listed_and_revoked() {
     let dir = tempfile::tempdir().unwrap();
     let trust = dir.path().join("trust.toml");

@@ -71,11 +71,7 @@ async fn crash_and_check(target: &Target, events: u64) -> Result<()> {
     let options = Options { schools: 4, hubs: 2, filter_events: events, ..Options::default() };
     let client = async_nats::connect(server.url()).await?;
     let js = context(client.clone(), 10_000);
-    let messages = safelake_generate::events(&options).map(|e| Outgoing {
-        subject: e.subject(),
-        id: Some(e.id.clone()),
-        payload: e.to_json().into(),
-    });
+    let messages = safelake_generate::events(&options).map(|e| Outgoing::event(&e));
     let published = publish(&js, messages, 10_000, &ProgressBar::hidden()).await?;
     client.flush().await?;
     assert_eq!(published.failed, 0);

@@ -12,7 +12,7 @@ use safelake_config::Config;
 use safelake_import::importer::{Importer, Ready};
 use safelake_import::record::Refusal;
 use safelake_import::syslog::{self, ListenConfig, Received};
-use safelake_publish::{publish, DEFAULT_WINDOW};
+use safelake_publish::{batches, publish, DEFAULT_WINDOW};
 use tokio_util::sync::CancellationToken;
 
 use super::{outgoing, web_outcome, FilterOptions, School};
@@ -101,8 +101,10 @@ pub async fn run(args: Args, config: Config) -> Result<ExitCode> {
         }
         match &nats {
             Some((_, js)) if !pending.is_empty() => {
-                let batch = std::mem::take(&mut pending).into_iter().map(outgoing);
-                let summary = publish(js, batch, DEFAULT_WINDOW, &ProgressBar::hidden()).await?;
+                let held = std::mem::take(&mut pending).into_iter().map(outgoing);
+                let summary =
+                    publish(js, batches(held, args.school.batch.into()), DEFAULT_WINDOW, &ProgressBar::hidden())
+                        .await?;
                 failed += summary.failed;
                 if let Some(error) = summary.first_error {
                     tracing::error!(failed = summary.failed, "could not publish: {error}");

@@ -19,7 +19,7 @@ use safelake_import::report::Report;
 use safelake_import::sheets;
 use safelake_import::vendors::{Line, Vendor};
 use safelake_import::web::WebImport;
-use safelake_publish::{context, progress_bar, publish, Outgoing, Summary, DEFAULT_WINDOW};
+use safelake_publish::{batches, context, progress_bar, publish, Outgoing, Summary, DEFAULT_WINDOW};
 use safelake_schemas::events::{ContractEnum, WebCategory};
 use safelake_schemas::SchoolId;
 
@@ -73,6 +73,9 @@ struct School {
     /// no mapping names) and publish nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Events per NATS message, sent as CloudEvents batches (1 sends each event alone).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..))]
+    batch: u16,
     #[command(flatten)]
     nats: NatsArgs,
 }
@@ -264,7 +267,7 @@ impl School {
             return Ok(None);
         }
         let (client, js) = self.connect(config).await?;
-        let outgoing = events.map(outgoing);
+        let outgoing = batches(events.map(outgoing), self.batch.into());
         let summary = publish(&js, outgoing, DEFAULT_WINDOW, &progress_bar(None, "importing")).await?;
         client.flush().await?;
         Ok(Some(summary))
@@ -272,7 +275,7 @@ impl School {
 }
 
 fn outgoing(event: Ready) -> Outgoing {
-    Outgoing { subject: event.subject, id: Some(event.id), payload: event.json.into() }
+    Outgoing::single(event.subject, Some(event.id), event.json)
 }
 
 fn default_key_path(school: &SchoolId) -> Result<PathBuf> {
