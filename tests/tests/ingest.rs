@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use async_nats::jetstream;
+use bytes::Bytes;
 use indicatif::ProgressBar;
 use safelake_generate::Options;
 use safelake_ingest::consumer::caught_up;
@@ -161,8 +162,7 @@ async fn bad_messages_land_in_rejects_with_their_reason_and_good_ones_in_the_lak
         let event = good(n, "sch01");
         good_ids.push(event["id"].as_str().unwrap().to_string());
         messages.push(outgoing(&event));
-        let raw =
-            |subject: &str, payload: Vec<u8>| Outgoing::single(subject, None, payload);
+        let raw = |subject: &str, payload: Vec<u8>| Outgoing::single(subject, None, payload);
         match n % 5 {
             0 => {
                 messages.push(raw("sg.sch01.filter.blocked", b"{not json".to_vec()));
@@ -348,5 +348,133 @@ async fn two_ingest_processes_share_the_consumer_and_report_metrics() -> Result<
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), sent.len());
+    Ok(())
+}
+
+/// A signed agreement of the given school with a fresh id: an event of another family.
+fn agreement(n: usize, school: &str) -> Value {
+    let examples = include_str!("../../schemas/examples/valid.jsonl");
+    let mut event: Value = examples
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["type"] == "uk.safeguarding.agreement.signed.v1")
+        .unwrap();
+    event["id"] = json!(format!("good-{n}"));
+    event["schoolid"] = json!(school);
+    event
+}
+
+/// Publishes a CloudEvents batch as any NATS client would: the array as the body, the
+/// content type in a header.
+async fn publish_batch(js: &jetstream::Context, subject: &str, events: &[Value]) -> Result<()> {
+    let body: Vec<String> = events.iter().map(Value::to_string).collect();
+    publish_batch_body(js, subject, format!("[{}]", body.join(",")).into_bytes()).await
+}
+
+async fn publish_batch_body(js: &jetstream::Context, subject: &str, body: Vec<u8>) -> Result<()> {
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Content-Type", "application/cloudevents-batch+json");
+    js.publish_with_headers(subject.to_string(), headers, Bytes::from(body)).await?.await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_from_a_plain_nats_client_land_each_event_once_and_each_bad_one_in_rejects() -> Result<()> {
+    let server = NatsServer::start()?;
+    let lake_dir = tempfile::tempdir()?;
+    let js = jetstream::new(async_nats::connect(server.url()).await?);
+    safelake_bus::ensure_stream(&js).await?;
+
+    // Three schools' batches of 400 good events each, of two families.
+    let mut good_ids = Vec::new();
+    let mut sent = Vec::new();
+    for (s, school) in ["sch01", "sch02", "sch03"].into_iter().enumerate() {
+        let batch: Vec<Value> = (0..400)
+            .map(|i| {
+                let event = if i % 4 == 0 { agreement(s * 400 + i, school) } else { good(s * 400 + i, school) };
+                good_ids.push(event["id"].as_str().unwrap().to_string());
+                event
+            })
+            .collect();
+        publish_batch(&js, &format!("sg.{school}.batch"), &batch).await?;
+        sent.push(batch);
+    }
+    // The first batch again, as a publisher's retry outside the server's window would be,
+    // and a batch that carries one event twice and one already stored.
+    publish_batch(&js, "sg.sch01.batch", &sent[0]).await?;
+    let twice = good(5_000, "sch01");
+    good_ids.push("good-5000".into());
+    publish_batch(&js, "sg.sch01.batch", &[twice.clone(), twice, sent[0][1].clone()]).await?;
+
+    // A batch with bad events among good ones; each bad one's position and why.
+    let mut mixed = Vec::new();
+    let mut expected: Vec<(usize, &str, Value)> = Vec::new();
+    for position in 0..10 {
+        let mut event = good(6_000 + position, "sch02");
+        let why = match position {
+            2 => {
+                event["data"]["category"] = json!("gamblng");
+                Some("data.category: \"gamblng\" is not one of")
+            }
+            4 => {
+                event["schoolid"] = json!("sch01");
+                Some("schoolid: \"sch01\" does not match the subject sg.sch02.batch")
+            }
+            5 => {
+                event = json!(42);
+                Some("event: is an integer, expected a CloudEvent object")
+            }
+            7 => {
+                // good-401 was stored from sch02's batch: same id, other content.
+                event = good(401, "sch02");
+                event["data"]["domain"] = json!("other.example.com");
+                Some("is already stored with different content")
+            }
+            _ => None,
+        };
+        match why {
+            Some(why) => expected.push((position, why, event.clone())),
+            None => good_ids.push(event["id"].as_str().unwrap().to_string()),
+        }
+        mixed.push(event);
+    }
+    publish_batch(&js, "sg.sch02.batch", &mixed).await?;
+    // A body that is no batch at all is refused whole; an array without the header too,
+    // with a reason that names the header.
+    publish_batch_body(&js, "sg.sch03.batch", b"[{\"id\": ".to_vec()).await?;
+    js.publish("sg.sch03.filter.blocked", Bytes::from(format!("[{}]", good(7_000, "sch03")))).await?.await?;
+
+    let metrics = ingest_until_drained(&server, options(&server, lake_dir.path())).await?;
+
+    let lake = Lake::at(lake_dir.path()).unwrap();
+    let mut ids = event_ids(&lake).await?;
+    ids.sort();
+    good_ids.sort();
+    assert_eq!(ids, good_ids, "every good event exactly once, and nothing else");
+    assert_eq!(metrics.committed.get() as usize, good_ids.len());
+    assert_eq!(metrics.duplicates.get(), 400 + 2, "the repeated batch, the event sent twice and the stored one");
+
+    let mut rejects = rows(&lake, "rejects").await?;
+    rejects.sort_by_key(|r| (r["stream_seq"].as_u64(), r["position"].as_u64()));
+    assert_eq!(rejects.len(), expected.len() + 2, "{rejects:#?}");
+    let seq = rejects[0]["stream_seq"].clone();
+    for (reject, (position, why, event)) in rejects.iter().zip(&expected) {
+        assert_eq!(reject["stream_seq"], seq, "one message");
+        assert_eq!(reject["position"], json!(position));
+        let reason = reject["reason"].as_str().unwrap();
+        assert!(reason.contains(why), "position {position}: {reason:?} should contain {why:?}");
+        assert_eq!(reject["subject"], json!("sg.sch02.batch"));
+        let raw: Value = serde_json::from_str(reject["raw"].as_str().unwrap())?;
+        assert_eq!(&raw, event, "a refused event keeps its own bytes");
+    }
+    let whole = &rejects[expected.len()];
+    assert_eq!(whole["position"], Value::Null);
+    assert!(whole["reason"].as_str().unwrap().starts_with("batch: not a JSON array of events"), "{whole:?}");
+    let unmarked = &rejects[expected.len() + 1];
+    assert_eq!(unmarked["position"], Value::Null);
+    assert!(
+        unmarked["reason"].as_str().unwrap().contains("Content-Type: application/cloudevents-batch+json"),
+        "{unmarked:?}"
+    );
     Ok(())
 }

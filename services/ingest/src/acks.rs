@@ -26,12 +26,6 @@ impl Acks {
         starts.zip(&self.ends).map(|(start, &end)| &self.subjects[start as usize..end as usize])
     }
 
-    pub fn append(&mut self, other: &Acks) {
-        for reply in other.iter() {
-            self.push(reply);
-        }
-    }
-
     /// Sends every ack. A lost ack only means a redelivery, which the lake drops as a
     /// duplicate, so failures are logged, not returned.
     pub async fn send(&self, client: &Client) {
@@ -52,9 +46,7 @@ mod tests {
         let mut acks = Acks::default();
         acks.push("$JS.ACK.a.1");
         acks.push("$JS.ACK.b.22");
-        let mut more = Acks::default();
-        more.push("x");
-        acks.append(&more);
+        acks.push("x");
         assert_eq!(acks.iter().collect::<Vec<_>>(), vec!["$JS.ACK.a.1", "$JS.ACK.b.22", "x"]);
         assert_eq!(acks.len(), 3);
     }

@@ -12,13 +12,13 @@ use safelake_lake::{FamilyBuilder, Partition, Reject, RejectsBuilder};
 use safelake_schemas::{Family, ValidEvent};
 
 use crate::acks::Acks;
-use crate::dedupe::Dedupe;
+use crate::dedupe::{Dedupe, Holder};
 
 /// Rows of one partition: keyed by school, then (family, year, month), so that the hot
 /// path looks partitions up by borrowed values, without allocating.
 type Builders = HashMap<String, HashMap<(Family, i32, u32), Rows>>;
 
-/// One partition's rows, with each row's key and the index of its ack.
+/// One partition's rows, with each row's key and the index of its message's ack.
 struct Rows {
     builder: FamilyBuilder,
     keys: Vec<(u64, u64)>,
@@ -26,15 +26,34 @@ struct Rows {
     last_seq: u64,
 }
 
-#[derive(Default)]
 pub struct Batch {
+    /// Names this batch in the dedupe state's pending entries.
+    pub holder: Holder,
     builders: Builders,
     /// Refusals by the month of their publication, with the index of each one's ack.
     rejects: HashMap<String, (RejectsBuilder, Vec<usize>)>,
+    /// Events and refusals held.
+    rows: usize,
+    /// One ack per message held (a message of a batch carries many rows).
     pub acks: Acks,
     pub bytes: usize,
     pub started: Option<Instant>,
     pub duplicates: u64,
+}
+
+impl Default for Batch {
+    fn default() -> Batch {
+        Batch {
+            holder: Holder::next(),
+            builders: Builders::default(),
+            rejects: HashMap::new(),
+            rows: 0,
+            acks: Acks::default(),
+            bytes: 0,
+            started: None,
+            duplicates: 0,
+        }
+    }
 }
 
 /// What a commit wrote.
@@ -48,9 +67,21 @@ pub struct Committed {
 }
 
 impl Batch {
-    /// Messages held (stored, refused or dropped), each owing an ack.
-    pub fn messages(&self) -> usize {
-        self.acks.len()
+    /// How full the batch is: its rows, or its messages where they are more (messages
+    /// of duplicates hold no row but owe an ack).
+    pub fn len(&self) -> usize {
+        self.rows.max(self.acks.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0 && self.acks.len() == 0
+    }
+
+    /// Takes on the ack of a message whose rows this batch holds (or that it drops), sent
+    /// once they are committed; returns the index its rows refer to.
+    pub fn owe_ack(&mut self, reply: &str) -> usize {
+        self.acks.push(reply);
+        self.acks.len() - 1
     }
 
     pub fn note_arrival(&mut self, bytes: usize) {
@@ -58,8 +89,8 @@ impl Batch {
         self.bytes += bytes;
     }
 
-    /// Holds an event, whose ack is `reply`.
-    pub fn add_event(&mut self, event: &ValidEvent, seq: u64, id_hash: u64, content_hash: u64, reply: &str) {
+    /// Holds an event of the message whose ack is `ack`.
+    pub fn add_event(&mut self, event: &ValidEvent, seq: u64, id_hash: u64, content_hash: u64, ack: usize) {
         let family = event.event_type.family;
         let (year, month) = event.year_month();
         let school = match self.builders.get_mut(event.school_id.as_str()) {
@@ -74,24 +105,25 @@ impl Batch {
         });
         rows.builder.append(event, seq, content_hash);
         rows.keys.push((id_hash, content_hash));
-        rows.acks.push(self.acks.len());
+        rows.acks.push(ack);
         rows.last_seq = rows.last_seq.max(seq);
-        self.acks.push(reply);
+        self.rows += 1;
     }
 
-    /// Holds a refusal, filed under the month `month` of its publication.
-    pub fn add_reject(&mut self, reject: Reject, month: String, reply: &str) {
+    /// Holds a refusal of the message whose ack is `ack`, filed under the month `month`
+    /// of its publication.
+    pub fn add_reject(&mut self, reject: Reject, month: String, ack: usize) {
         let (builder, acks) = self.rejects.entry(month).or_default();
         builder.push(reject);
-        acks.push(self.acks.len());
-        self.acks.push(reply);
+        acks.push(ack);
+        self.rows += 1;
     }
 
-    /// Every id held, with its content hash, and every refused sequence.
+    /// Every id held, with its content hash, and every refusal's key.
     pub fn keys(&self) -> (Vec<(u64, u64)>, Vec<u64>) {
         let ids = self.builders.values().flat_map(|s| s.values()).flat_map(|r| r.keys.iter().copied()).collect();
-        let seqs = self.rejects.values().flat_map(|(b, _)| b.seqs()).collect();
-        (ids, seqs)
+        let refusals = self.rejects.values().flat_map(|(b, _)| b.keys()).collect();
+        (ids, refusals)
     }
 
     /// Commits every table's rows, each exactly once (see `safelake_lake::append`), the
@@ -111,8 +143,8 @@ impl Batch {
             }
         }
         for (month, (mut builder, acks)) in self.rejects.drain() {
-            let last = builder.seqs().max().unwrap_or(0);
-            let keys = builder.seqs().map(|s| (s, 0)).collect();
+            let last = builder.last_seq();
+            let keys = builder.keys().map(|k| (k, 0)).collect();
             let part = Part { partition: Partition::month(month), batch: builder.finish(now), keys };
             tables.entry(safelake_lake::tables::REJECTS).or_default().push(TablePart { part, acks, last_seq: last });
         }
@@ -126,9 +158,7 @@ impl Batch {
             let (parts, acks): (Vec<Part>, Vec<Vec<usize>>) = parts.into_iter().map(|p| (p.part, p.acks)).unzip();
             let txn = Transaction::new(app_id, i64::try_from(last).unwrap_or(i64::MAX));
             let appended = append(&dedupe.ledger(table), parts, txn).await?;
-            for (part, row) in appended.late {
-                withheld.insert(acks[part][row]);
-            }
+            withheld.extend(appended.late.into_iter().map(|(part, row)| acks[part][row]));
             if table == safelake_lake::tables::REJECTS {
                 committed.rejects += appended.rows;
             } else {

@@ -22,6 +22,7 @@ pub struct Metrics {
     pub committed: Counter,
     pub rejected: Counter,
     pub duplicates: Counter,
+    pub sent_back: Counter,
     pub files_written: Counter,
     pub commit_seconds: Histogram,
     pub consumer_lag: Gauge,
@@ -42,14 +43,24 @@ impl Metrics {
         let committed = Counter::default();
         let rejected = Counter::default();
         let duplicates = Counter::default();
+        let sent_back = Counter::default();
         let files_written = Counter::default();
         let commit_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 14));
         let consumer_lag = Gauge::default();
         let compactions = Counter::default();
-        registry.register("events_received", "Messages received from JetStream", received.clone());
+        registry.register(
+            "events_received",
+            "Messages received from JetStream (an event, or a batch)",
+            received.clone(),
+        );
         registry.register("events_committed", "Events committed to the lake", committed.clone());
-        registry.register("events_rejected", "Messages refused into rejects", rejected.clone());
+        registry.register("events_rejected", "Events (or whole messages) refused into rejects", rejected.clone());
         registry.register("duplicates_dropped", "Events dropped as already in the lake", duplicates.clone());
+        registry.register(
+            "messages_sent_back",
+            "Messages sent back to JetStream because another batch held one of their events",
+            sent_back.clone(),
+        );
         registry.register("files_written", "Parquet files committed", files_written.clone());
         registry.register("commit_seconds", "Time to write, sync and ack a batch", commit_seconds.clone());
         registry.register("consumer_lag", "Messages in the stream not yet delivered", consumer_lag.clone());
@@ -59,6 +70,7 @@ impl Metrics {
             committed,
             rejected,
             duplicates,
+            sent_back,
             files_written,
             commit_seconds,
             consumer_lag,

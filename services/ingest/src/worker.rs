@@ -1,20 +1,24 @@
 //! One worker: pull, judge, hold, commit, ack, until told to stop.
+//!
+//! A message carries one event, or a CloudEvents batch of them (see
+//! [`safelake_schemas::batch`]); either way it is acked once, when everything it brought
+//! is committed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use async_nats::jetstream::{consumer::PullConsumer, Message};
+use async_nats::jetstream::{consumer::PullConsumer, AckKind, Message};
 use chrono::Utc;
 use futures::StreamExt;
 use safelake_lake::{content_hash, id_hash, Partition, Reject};
-use safelake_schemas::validate;
+use safelake_schemas::{validate, validate_in_batch, Rejection, ValidEvent};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::batch::Batch;
-use crate::dedupe::{Admission, Dedupe};
+use crate::dedupe::{Admission, Dedupe, Holder};
 use crate::metrics::Metrics;
 use crate::IngestOptions;
 
@@ -68,7 +72,7 @@ impl Worker {
                     next = messages.next() => match next {
                         Some(Ok(message)) => {
                             self.handle(message, &mut batch).await?;
-                            if batch.messages() >= self.options.flush_rows || batch.bytes >= self.options.flush_bytes {
+                            if batch.len() >= self.options.flush_rows || batch.bytes >= self.options.flush_bytes {
                                 self.commit(&mut batch, &mut in_flight).await?;
                             }
                         }
@@ -99,6 +103,9 @@ impl Worker {
         }
     }
 
+    /// Judges every event of a message (one, or each of a CloudEvents batch), then holds
+    /// what is new and takes on the message's ack, or, when another batch holds one of its
+    /// events, sends the message back to be judged again after that batch's commit.
     async fn handle(&self, message: Message, batch: &mut Batch) -> Result<()> {
         self.metrics.received.inc();
         let (seq, published) = match message.info() {
@@ -110,57 +117,96 @@ impl Worker {
         };
         let Some(reply) = message.reply.as_deref() else { return Ok(()) };
         batch.note_arrival(message.payload.len());
-        let subject = message.subject.as_str();
-        let verdict = validate(&message.payload, Some(subject));
-        let reject = |event_id: Option<String>, reason: String| Reject {
-            stream_seq: seq,
-            subject: subject.to_string(),
-            event_id,
-            reason,
-            raw: message.payload.clone(),
-        };
         // A refusal is filed under the month the message was published in, which every
         // redelivery of it shares.
-        let published_month = format!("{:04}-{:02}", published.year(), u8::from(published.month()));
-        let event = match &verdict {
+        let month = format!("{:04}-{:02}", published.year(), u8::from(published.month()));
+        let arrived = Arrived { seq, subject: message.subject.as_str(), month: &month };
+        let mut judged = Judged::default();
+        if carries_batch(&message) {
+            match safelake_schemas::batch::split(&message.payload) {
+                Ok(events) => {
+                    for (position, raw) in events.iter().enumerate() {
+                        let raw = raw.get().as_bytes();
+                        let verdict = validate_in_batch(raw, arrived.subject);
+                        let position = Some(u16::try_from(position).expect("split bounds a batch"));
+                        self.judge(&arrived, verdict, raw, position, batch.holder, &mut judged).await?;
+                    }
+                }
+                Err(reason) => {
+                    let refused = arrived.reject(None, reason, &message.payload, None);
+                    self.judge_refusal(&arrived, refused, batch.holder, &mut judged).await?;
+                }
+            }
+        } else {
+            let verdict = validate(&message.payload, Some(arrived.subject));
+            self.judge(&arrived, verdict, &message.payload, None, batch.holder, &mut judged).await?;
+        }
+        if judged.send_back {
+            // It leaves no trace: what it brought is judged afresh when it comes back.
+            let ids: Vec<(u64, u64)> = judged.events.iter().map(|(_, id, content)| (*id, *content)).collect();
+            let keys: Vec<u64> = judged.refusals.iter().map(Reject::key).collect();
+            self.dedupe.release(&ids, &keys);
+            self.metrics.sent_back.inc();
+            send_back(&self.client, reply).await;
+            return Ok(());
+        }
+        self.metrics.duplicates.inc_by(judged.duplicates);
+        batch.duplicates += judged.duplicates;
+        let ack = batch.owe_ack(reply);
+        for (event, id, content) in judged.events {
+            batch.add_event(&event, seq, id, content, ack);
+        }
+        for reject in judged.refusals {
+            tracing::debug!(seq, position = ?reject.position, reason = %reject.reason, "refused");
+            batch.add_reject(reject, month.clone(), ack);
+        }
+        Ok(())
+    }
+
+    /// Judges one event of a message against the contract and what is already stored.
+    async fn judge(
+        &self,
+        arrived: &Arrived<'_>,
+        verdict: Result<ValidEvent, Rejection>,
+        raw: &[u8],
+        position: Option<u16>,
+        holder: Holder,
+        judged: &mut Judged,
+    ) -> Result<()> {
+        let event = match verdict {
             Ok(event) => event,
             Err(rejection) => {
-                let refused = reject(rejection.id.clone(), rejection.reason());
-                return self.refuse(batch, refused, published_month, reply).await;
+                let refused = arrived.reject(rejection.id.clone(), rejection.reason(), raw, position);
+                return self.judge_refusal(arrived, refused, holder, judged).await;
             }
         };
         let (id, content) = (id_hash(&event.id), content_hash(&event.value));
         let table = event.event_type.family.table();
         let partition = Partition::school_month(event.school_id.to_string(), event.month());
-        match self.dedupe.admit_event(table, &partition, id, content, reply).await? {
-            Admission::New => batch.add_event(event, seq, id, content, reply),
-            Admission::Duplicate => {
-                self.metrics.duplicates.inc();
-                batch.duplicates += 1;
-                batch.acks.push(reply);
-            }
-            // Another batch holds it; the ack goes with that batch's commit.
-            Admission::Held => {
-                self.metrics.duplicates.inc();
-                batch.duplicates += 1;
-            }
+        match self.dedupe.admit_event(table, &partition, id, content, holder).await? {
+            Admission::New => judged.events.push((event, id, content)),
+            Admission::Duplicate | Admission::HeldHere => judged.duplicates += 1,
+            Admission::HeldElsewhere => judged.send_back = true,
             Admission::Conflict => {
-                let refused = reject(Some(event.id.clone()), conflict(&event.id));
-                return self.refuse(batch, refused, published_month, reply).await;
+                let refused = arrived.reject(Some(event.id.clone()), conflict(&event.id), raw, position);
+                return self.judge_refusal(arrived, refused, holder, judged).await;
             }
         }
         Ok(())
     }
 
-    async fn refuse(&self, batch: &mut Batch, reject: Reject, month: String, reply: &str) -> Result<()> {
-        let partition = Partition::month(month.clone());
-        match self.dedupe.admit_reject(&partition, reject.stream_seq, reply).await? {
-            Admission::New => {
-                tracing::debug!(seq = reject.stream_seq, reason = %reject.reason, "refused");
-                batch.add_reject(reject, month, reply);
-            }
-            Admission::Duplicate | Admission::Conflict => batch.acks.push(reply),
-            Admission::Held => {}
+    async fn judge_refusal(
+        &self,
+        arrived: &Arrived<'_>,
+        reject: Reject,
+        holder: Holder,
+        judged: &mut Judged,
+    ) -> Result<()> {
+        let partition = Partition::month(arrived.month.to_string());
+        match self.dedupe.admit_reject(&partition, reject.key(), holder).await? {
+            Admission::New => judged.refusals.push(reject),
+            Admission::HeldElsewhere => judged.send_back = true,
+            Admission::Duplicate | Admission::HeldHere | Admission::Conflict => {}
         }
         Ok(())
     }
@@ -170,7 +216,7 @@ impl Worker {
     /// stays bounded to two batches.
     async fn commit(&self, batch: &mut Batch, in_flight: &mut Option<JoinHandle<Result<()>>>) -> Result<()> {
         finish(in_flight).await?;
-        if batch.messages() == 0 {
+        if batch.is_empty() {
             batch.started = None;
             return Ok(());
         }
@@ -208,17 +254,11 @@ impl Committer {
     /// and stops the worker, since a lake that cannot be written must not be papered over.
     async fn commit(self, mut batch: Batch) -> Result<()> {
         let started = Instant::now();
-        let (ids, reject_seqs) = batch.keys();
-        let committed = match batch.commit(&self.dedupe, &self.app_id, Utc::now()).await {
-            Ok(committed) => committed,
-            Err(error) => {
-                self.dedupe.abandoned(&ids, &reject_seqs);
-                return Err(error.context("committing a batch to the lake"));
-            }
-        };
-        let waiting = self.dedupe.settled(&ids, &reject_seqs);
+        let (ids, reject_keys) = batch.keys();
+        let committed = batch.commit(&self.dedupe, &self.app_id, Utc::now()).await;
+        self.dedupe.release(&ids, &reject_keys);
+        let committed = committed.map_err(|error| error.context("committing a batch to the lake"))?;
         committed.acks.send(&self.client).await;
-        waiting.send(&self.client).await;
         self.committed.notify_one();
         self.metrics.committed.inc_by(committed.events as u64);
         self.metrics.rejected.inc_by(committed.rejects as u64);
@@ -240,4 +280,58 @@ fn conflict(id: &str) -> String {
     format!(
         "id: event id {id:?} is already stored with different content; an id must never be re-used (send a correction as an amended event, with a new id)"
     )
+}
+
+/// Where and when a message arrived: what each of its refusals records.
+struct Arrived<'a> {
+    seq: u64,
+    subject: &'a str,
+    /// The month of its publication, which files its refusals.
+    month: &'a str,
+}
+
+impl Arrived<'_> {
+    fn reject(&self, event_id: Option<String>, reason: String, raw: &[u8], position: Option<u16>) -> Reject {
+        Reject {
+            stream_seq: self.seq,
+            position,
+            subject: self.subject.to_string(),
+            event_id,
+            reason,
+            raw: bytes::Bytes::copy_from_slice(raw),
+        }
+    }
+}
+
+/// What one message brought: the events and refusals to hold, and whether it must go back
+/// (another batch holds one of its events).
+#[derive(Default)]
+struct Judged {
+    events: Vec<(ValidEvent, u64, u64)>,
+    refusals: Vec<Reject>,
+    duplicates: u64,
+    send_back: bool,
+}
+
+/// How long a message sent back waits before JetStream delivers it again: about the time
+/// the batch holding its event takes to commit.
+const SEND_BACK_DELAY: Duration = Duration::from_secs(1);
+
+/// Whether the message's `Content-Type` header (in any case) names a CloudEvents batch.
+fn carries_batch(message: &Message) -> bool {
+    message.headers.as_ref().is_some_and(|headers| {
+        headers.iter().any(|(name, values)| {
+            AsRef::<[u8]>::as_ref(name).eq_ignore_ascii_case(b"content-type")
+                && values.iter().any(|v| safelake_schemas::batch::is_batch(v.as_str()))
+        })
+    })
+}
+
+/// Asks JetStream to deliver the message again after [`SEND_BACK_DELAY`]. A lost request
+/// only means the redelivery comes after the ack wait instead.
+async fn send_back(client: &async_nats::Client, reply: &str) {
+    let nak: bytes::Bytes = AckKind::Nak(Some(SEND_BACK_DELAY)).into();
+    if let Err(error) = client.publish(reply.to_string(), nak).await {
+        tracing::warn!(%error, "sending a message back failed; it comes back after the ack wait");
+    }
 }

@@ -19,7 +19,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use anyhow::Result;
 use arrow::array::{Array, AsArray};
-use arrow::datatypes::Int64Type;
+use arrow::datatypes::{Int32Type, Int64Type};
 use deltalake::kernel::Action;
 use object_store::path::Path as StorePath;
 
@@ -53,15 +53,16 @@ pub type PrehashedMap<V> = HashMap<u64, V, BuildHasherDefault<Prehashed>>;
 pub enum Key {
     /// The event id's hash, with the content hash beside it (raw event tables).
     EventId,
-    /// The stream sequence (`rejects`, whose messages may have no id).
-    StreamSeq,
+    /// The stream sequence and place in a batch (`rejects`, whose messages may have no
+    /// id): see [`crate::rejects::key`].
+    Refusal,
 }
 
 impl Key {
     fn columns(self) -> &'static [&'static str] {
         match self {
             Key::EventId => &["id", "content_hash"],
-            Key::StreamSeq => &["stream_seq"],
+            Key::Refusal => &["stream_seq", "position"],
         }
     }
 }
@@ -187,9 +188,14 @@ impl Ledger {
                         keys.push((crate::id_hash(ids.value(i)), hashes.value(i) as u64));
                     }
                 }
-                Key::StreamSeq => {
+                Key::Refusal => {
                     let seqs = batch.column(0).as_primitive::<Int64Type>();
-                    keys.extend(seqs.values().iter().map(|s| (*s as u64, 0)));
+                    // Files written before batches have no position column.
+                    let positions = batch.column_by_name("position").map(|p| p.as_primitive::<Int32Type>());
+                    for i in 0..seqs.len() {
+                        let position = positions.filter(|p| p.is_valid(i)).map(|p| p.value(i) as u16);
+                        keys.push((crate::rejects::key(seqs.value(i) as u64, position), 0));
+                    }
                 }
             }
         }

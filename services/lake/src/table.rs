@@ -18,7 +18,7 @@ use arrow::record_batch::RecordBatch;
 use delta_kernel::expressions::Scalar;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties, TransactionError};
-use deltalake::kernel::{Action, Add, StructType, Transaction};
+use deltalake::kernel::{Action, Add, StructField, StructType, Transaction};
 use deltalake::logstore::{
     default_logstore, logstore_factories, logstore_with, LogStore, LogStoreFactory, LogStoreRef, StorageConfig,
 };
@@ -142,7 +142,38 @@ impl Lake {
             Err(DeltaTableError::NotATable(_)) => delta = self.create(spec, delta).await?,
             Err(e) => return Err(e).with_context(|| format!("reading the log of {}", spec.name)),
         }
+        let delta = self.evolve(spec, delta).await?;
         Ok(Table { spec: spec.clone(), delta })
+    }
+
+    /// Adds to a table made by an earlier safelake the nullable columns its spec has since
+    /// gained (such as `rejects.position`): one commit, made by whichever process opens the
+    /// table first; rows written before read those columns as null.
+    async fn evolve(&self, spec: &TableSpec, delta: DeltaTable) -> Result<DeltaTable> {
+        let missing = |delta: &DeltaTable| -> Result<Vec<StructField>> {
+            let have = delta.snapshot()?.schema();
+            let want: StructType = spec.table_schema().as_ref().try_into_kernel()?;
+            Ok(want.fields().filter(|f| f.is_nullable() && have.field(f.name()).is_none()).cloned().collect())
+        };
+        let fields = missing(&delta)?;
+        if fields.is_empty() {
+            return Ok(delta);
+        }
+        let names: Vec<String> = fields.iter().map(|f| f.name().clone()).collect();
+        tracing::info!(table = spec.name, columns = ?names, "adding columns to a table made by an earlier safelake");
+        match delta.add_columns().with_fields(fields).await {
+            Ok(delta) => Ok(delta),
+            // Another process added them at the same moment: read theirs.
+            Err(error) => {
+                let mut delta = DeltaTable::new(self.log_store(spec.name)?);
+                delta.load().await.with_context(|| format!("reading the log of {}", spec.name))?;
+                if missing(&delta)?.is_empty() {
+                    Ok(delta)
+                } else {
+                    Err(error).with_context(|| format!("adding the columns {names:?} to {}", spec.name))
+                }
+            }
+        }
     }
 
     /// The table `spec` as it was at `version`.
