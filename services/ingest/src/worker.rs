@@ -1,8 +1,7 @@
 //! One worker: pull, judge, hold, commit, ack, until told to stop.
 //!
-//! A message carries one event, or a CloudEvents batch of them (see
-//! [`safelake_schemas::batch`]); either way it is acked once, when everything it brought
-//! is committed.
+//! A message carries one event, or a CloudEvents batch of them (see [`crate::judge`]);
+//! either way it is acked once, when everything it brought is committed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,14 +10,14 @@ use anyhow::{Context, Result};
 use async_nats::jetstream::{consumer::PullConsumer, AckKind, Message};
 use chrono::Utc;
 use futures::StreamExt;
-use safelake_lake::{content_hash, id_hash, Partition, Reject};
-use safelake_schemas::{validate, validate_in_batch, Rejection, ValidEvent};
+use safelake_lake::Reject;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::batch::Batch;
-use crate::dedupe::{Admission, Dedupe, Holder};
+use crate::dedupe::Dedupe;
+use crate::judge::{self, Arrived};
 use crate::metrics::Metrics;
 use crate::IngestOptions;
 
@@ -121,26 +120,7 @@ impl Worker {
         // redelivery of it shares.
         let month = format!("{:04}-{:02}", published.year(), u8::from(published.month()));
         let arrived = Arrived { seq, subject: message.subject.as_str(), month: &month };
-        let mut judged = Judged::default();
-        if carries_batch(&message) {
-            match safelake_schemas::batch::split(&message.payload) {
-                Ok(events) => {
-                    for (position, raw) in events.iter().enumerate() {
-                        let raw = raw.get().as_bytes();
-                        let verdict = validate_in_batch(raw, arrived.subject);
-                        let position = Some(u16::try_from(position).expect("split bounds a batch"));
-                        self.judge(&arrived, verdict, raw, position, batch.holder, &mut judged).await?;
-                    }
-                }
-                Err(reason) => {
-                    let refused = arrived.reject(None, reason, &message.payload, None);
-                    self.judge_refusal(&arrived, refused, batch.holder, &mut judged).await?;
-                }
-            }
-        } else {
-            let verdict = validate(&message.payload, Some(arrived.subject));
-            self.judge(&arrived, verdict, &message.payload, None, batch.holder, &mut judged).await?;
-        }
+        let judged = judge::message(&self.dedupe, batch.holder, &message, &arrived).await?;
         if judged.send_back {
             // It leaves no trace: what it brought is judged afresh when it comes back.
             let ids: Vec<(u64, u64)> = judged.events.iter().map(|(_, id, content)| (*id, *content)).collect();
@@ -159,54 +139,6 @@ impl Worker {
         for reject in judged.refusals {
             tracing::debug!(seq, position = ?reject.position, reason = %reject.reason, "refused");
             batch.add_reject(reject, month.clone(), ack);
-        }
-        Ok(())
-    }
-
-    /// Judges one event of a message against the contract and what is already stored.
-    async fn judge(
-        &self,
-        arrived: &Arrived<'_>,
-        verdict: Result<ValidEvent, Rejection>,
-        raw: &[u8],
-        position: Option<u16>,
-        holder: Holder,
-        judged: &mut Judged,
-    ) -> Result<()> {
-        let event = match verdict {
-            Ok(event) => event,
-            Err(rejection) => {
-                let refused = arrived.reject(rejection.id.clone(), rejection.reason(), raw, position);
-                return self.judge_refusal(arrived, refused, holder, judged).await;
-            }
-        };
-        let (id, content) = (id_hash(&event.id), content_hash(&event.value));
-        let table = event.event_type.family.table();
-        let partition = Partition::school_month(event.school_id.to_string(), event.month());
-        match self.dedupe.admit_event(table, &partition, id, content, holder).await? {
-            Admission::New => judged.events.push((event, id, content)),
-            Admission::Duplicate | Admission::HeldHere => judged.duplicates += 1,
-            Admission::HeldElsewhere => judged.send_back = true,
-            Admission::Conflict => {
-                let refused = arrived.reject(Some(event.id.clone()), conflict(&event.id), raw, position);
-                return self.judge_refusal(arrived, refused, holder, judged).await;
-            }
-        }
-        Ok(())
-    }
-
-    async fn judge_refusal(
-        &self,
-        arrived: &Arrived<'_>,
-        reject: Reject,
-        holder: Holder,
-        judged: &mut Judged,
-    ) -> Result<()> {
-        let partition = Partition::month(arrived.month.to_string());
-        match self.dedupe.admit_reject(&partition, reject.key(), holder).await? {
-            Admission::New => judged.refusals.push(reject),
-            Admission::HeldElsewhere => judged.send_back = true,
-            Admission::Duplicate | Admission::HeldHere | Admission::Conflict => {}
         }
         Ok(())
     }
@@ -276,56 +208,9 @@ impl Committer {
     }
 }
 
-fn conflict(id: &str) -> String {
-    format!(
-        "id: event id {id:?} is already stored with different content; an id must never be re-used (send a correction as an amended event, with a new id)"
-    )
-}
-
-/// Where and when a message arrived: what each of its refusals records.
-struct Arrived<'a> {
-    seq: u64,
-    subject: &'a str,
-    /// The month of its publication, which files its refusals.
-    month: &'a str,
-}
-
-impl Arrived<'_> {
-    fn reject(&self, event_id: Option<String>, reason: String, raw: &[u8], position: Option<u16>) -> Reject {
-        Reject {
-            stream_seq: self.seq,
-            position,
-            subject: self.subject.to_string(),
-            event_id,
-            reason,
-            raw: bytes::Bytes::copy_from_slice(raw),
-        }
-    }
-}
-
-/// What one message brought: the events and refusals to hold, and whether it must go back
-/// (another batch holds one of its events).
-#[derive(Default)]
-struct Judged {
-    events: Vec<(ValidEvent, u64, u64)>,
-    refusals: Vec<Reject>,
-    duplicates: u64,
-    send_back: bool,
-}
-
 /// How long a message sent back waits before JetStream delivers it again: about the time
 /// the batch holding its event takes to commit.
 const SEND_BACK_DELAY: Duration = Duration::from_secs(1);
-
-/// Whether the message's `Content-Type` header (in any case) names a CloudEvents batch.
-fn carries_batch(message: &Message) -> bool {
-    message.headers.as_ref().is_some_and(|headers| {
-        headers.iter().any(|(name, values)| {
-            AsRef::<[u8]>::as_ref(name).eq_ignore_ascii_case(b"content-type")
-                && values.iter().any(|v| safelake_schemas::batch::is_batch(v.as_str()))
-        })
-    })
-}
 
 /// Asks JetStream to deliver the message again after [`SEND_BACK_DELAY`]. A lost request
 /// only means the redelivery comes after the ack wait instead.
