@@ -22,3 +22,4 @@ mod worker;
 pub use health::Health;
 pub use options::IngestOptions;
 pub use service::{run, Ingest};
+pub use worker::pull_bytes;

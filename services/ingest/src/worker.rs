@@ -44,6 +44,7 @@ impl Worker {
                 .consumer
                 .stream()
                 .max_messages_per_batch(self.options.pull_batch)
+                .max_bytes_per_batch(pull_bytes(self.client.server_info().max_payload))
                 .heartbeat(Duration::from_secs(5))
                 .expires(Duration::from_secs(30))
                 .messages()
@@ -206,6 +207,15 @@ impl Committer {
         );
         Ok(())
     }
+}
+
+/// The bytes of messages one pull may bring. 2,000 single events are about 1 MB, but 2,000
+/// batches of a thousand would be a gigabyte: measured, such a pull overran the client's
+/// buffer, which dropped messages until their ack wait brought them back. The server never
+/// delivers a message larger than a pull's bound (it answers 409), so the bound is at
+/// least twice the largest message the server takes.
+pub fn pull_bytes(max_payload: usize) -> usize {
+    (16 << 20).max(2 * max_payload)
 }
 
 /// How long a message sent back waits before JetStream delivers it again: about the time

@@ -146,7 +146,13 @@ async fn bare_ceiling(js: &jetstream::Context, total: u64) -> Result<Duration> {
         })
         .await?;
     let started = Instant::now();
-    let mut messages = consumer.stream().max_messages_per_batch(2_000).messages().await?;
+    let max_payload = js.client().server_info().max_payload;
+    let mut messages = consumer
+        .stream()
+        .max_messages_per_batch(2_000)
+        .max_bytes_per_batch(safelake_ingest::pull_bytes(max_payload))
+        .messages()
+        .await?;
     let mut received = 0;
     while received < total {
         let message = messages.next().await.context("the stream ended")?.map_err(|e| anyhow::anyhow!("{e}"))?;
