@@ -148,7 +148,8 @@ impl Lake {
 
     /// Adds to a table made by an earlier safelake the nullable columns its spec has since
     /// gained (such as `rejects.position`): one commit, made by whichever process opens the
-    /// table first; rows written before read those columns as null.
+    /// table first; rows written before read those columns as null. A process that may
+    /// not write (a query replica with read-only credentials) reads the table as it is.
     async fn evolve(&self, spec: &TableSpec, delta: DeltaTable) -> Result<DeltaTable> {
         let missing = |delta: &DeltaTable| -> Result<Vec<StructField>> {
             let have = delta.snapshot()?.schema();
@@ -163,15 +164,15 @@ impl Lake {
         tracing::info!(table = spec.name, columns = ?names, "adding columns to a table made by an earlier safelake");
         match delta.add_columns().with_fields(fields).await {
             Ok(delta) => Ok(delta),
-            // Another process added them at the same moment: read theirs.
+            // Another process added them at the same moment (read theirs), or this one may
+            // not write (read the table as it is; a write to it fails and says why).
             Err(error) => {
                 let mut delta = DeltaTable::new(self.log_store(spec.name)?);
                 delta.load().await.with_context(|| format!("reading the log of {}", spec.name))?;
-                if missing(&delta)?.is_empty() {
-                    Ok(delta)
-                } else {
-                    Err(error).with_context(|| format!("adding the columns {names:?} to {}", spec.name))
+                if !missing(&delta)?.is_empty() {
+                    tracing::warn!(table = spec.name, columns = ?names, %error, "cannot add columns; reading the table without them");
                 }
+                Ok(delta)
             }
         }
     }
