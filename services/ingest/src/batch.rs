@@ -73,8 +73,9 @@ impl Batch {
         self.rows.max(self.acks.len())
     }
 
+    /// No message held (every row belongs to a message whose ack the batch owes).
     pub fn is_empty(&self) -> bool {
-        self.rows == 0 && self.acks.len() == 0
+        self.acks.len() == 0
     }
 
     /// Takes on the ack of a message whose rows this batch holds (or that it drops), sent

@@ -41,6 +41,14 @@ pub struct Judged {
     pub send_back: bool,
 }
 
+impl Judged {
+    /// The keys of the events and refusals it admitted as new.
+    pub fn keys(&self) -> (Vec<(u64, u64)>, Vec<u64>) {
+        let ids = self.events.iter().map(|(_, id, content)| (*id, *content)).collect();
+        (ids, self.refusals.iter().map(Reject::key).collect())
+    }
+}
+
 /// Judges every event of `message` for the batch `holder`; what is new is admitted to
 /// `dedupe` as held by it.
 pub async fn message(dedupe: &Dedupe, holder: Holder, message: &Message, arrived: &Arrived<'_>) -> Result<Judged> {

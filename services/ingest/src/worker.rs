@@ -10,7 +10,6 @@ use anyhow::{Context, Result};
 use async_nats::jetstream::{consumer::PullConsumer, AckKind, Message};
 use chrono::Utc;
 use futures::StreamExt;
-use safelake_lake::Reject;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -124,8 +123,7 @@ impl Worker {
         let judged = judge::message(&self.dedupe, batch.holder, &message, &arrived).await?;
         if judged.send_back {
             // It leaves no trace: what it brought is judged afresh when it comes back.
-            let ids: Vec<(u64, u64)> = judged.events.iter().map(|(_, id, content)| (*id, *content)).collect();
-            let keys: Vec<u64> = judged.refusals.iter().map(Reject::key).collect();
+            let (ids, keys) = judged.keys();
             self.dedupe.release(&ids, &keys);
             self.metrics.sent_back.inc();
             send_back(&self.client, reply).await;

@@ -40,17 +40,15 @@ struct Filling {
     body: BytesMut,
     events: usize,
     ids: DefaultHasher,
-    every_id: bool,
+    /// An event without an id leaves the batch without a message id.
+    missing_id: bool,
 }
 
 impl Filling {
     fn push(&mut self, message: &Outgoing) {
         self.body.put_u8(if self.events == 0 { b'[' } else { b',' });
         self.body.put_slice(&message.payload);
-        if self.events == 0 {
-            self.every_id = true;
-        }
-        self.every_id &= message.id.is_some();
+        self.missing_id |= message.id.is_none();
         message.id.hash(&mut self.ids);
         self.events += 1;
     }
@@ -59,7 +57,7 @@ impl Filling {
         self.body.put_u8(b']');
         // The same events give the same id, so that a retry inside the server's duplicate
         // window is dropped there; the ingest drops any other copy by event id.
-        let id = self.every_id.then(|| format!("batch-{}-{:016x}", self.events, self.ids.finish()));
+        let id = (!self.missing_id).then(|| format!("batch-{}-{:016x}", self.events, self.ids.finish()));
         Outgoing {
             subject: safelake_schemas::batch::subject(school),
             id,
@@ -93,7 +91,6 @@ impl Iterator for Batcher<'_> {
                 let full = std::mem::take(filling);
                 self.ready.push_back(full.finish(&school));
             }
-            let filling = self.open.entry(school.clone()).or_default();
             filling.push(&message);
             if filling.events >= self.size {
                 let full = self.open.remove(&school).expect("just filled");
