@@ -29,6 +29,15 @@ pub const SCHEMA_FILES: &[(&str, &str)] = &[
     ("events/agreement.signed.v1.json", include_str!("../events/agreement.signed.v1.json")),
     ("events/agreement.withdrawn.v1.json", include_str!("../events/agreement.withdrawn.v1.json")),
     ("events/roster.census.v1.json", include_str!("../events/roster.census.v1.json")),
+    ("events/assurance.check_performed.v1.json", include_str!("../events/assurance.check_performed.v1.json")),
+    ("events/assurance.action_agreed.v1.json", include_str!("../events/assurance.action_agreed.v1.json")),
+    ("events/assurance.action_closed.v1.json", include_str!("../events/assurance.action_closed.v1.json")),
+    ("events/assurance.review_completed.v1.json", include_str!("../events/assurance.review_completed.v1.json")),
+    (
+        "events/assurance.responsibility_assigned.v1.json",
+        include_str!("../events/assurance.responsibility_assigned.v1.json"),
+    ),
+    ("events/training.completed.v1.json", include_str!("../events/training.completed.v1.json")),
 ];
 
 /// The families of events; each is one table in the lake and one subject token.
@@ -39,10 +48,22 @@ pub enum Family {
     Monitor,
     Agreement,
     Roster,
+    /// The evidence the DfE filtering and monitoring standards ask for: checks, reviews,
+    /// their actions and the responsibilities named.
+    Assurance,
+    /// Online-safety training completed by staff, volunteers and governance.
+    Training,
 }
 
-pub const FAMILIES: [Family; 5] =
-    [Family::Incident, Family::Filter, Family::Monitor, Family::Agreement, Family::Roster];
+pub const FAMILIES: [Family; 7] = [
+    Family::Incident,
+    Family::Filter,
+    Family::Monitor,
+    Family::Agreement,
+    Family::Roster,
+    Family::Assurance,
+    Family::Training,
+];
 
 impl Family {
     pub fn as_str(self) -> &'static str {
@@ -52,6 +73,8 @@ impl Family {
             Family::Monitor => "monitor",
             Family::Agreement => "agreement",
             Family::Roster => "roster",
+            Family::Assurance => "assurance",
+            Family::Training => "training",
         }
     }
 
@@ -63,6 +86,8 @@ impl Family {
             Family::Monitor => "monitor_events",
             Family::Agreement => "agreement_events",
             Family::Roster => "roster_events",
+            Family::Assurance => "assurance_events",
+            Family::Training => "training_events",
         }
     }
 

@@ -43,6 +43,9 @@ macro_rules! contract_enum {
     };
 }
 
+mod assurance;
+pub use assurance::*;
+
 contract_enum!(SubjectRole = "subject_role" { Pupil => "pupil", Staff => "staff" });
 contract_enum!(IncidentCategory = "incident_category" {
     Cyberbullying => "cyberbullying", InappropriateContent => "inappropriate_content",
@@ -282,6 +285,12 @@ pub enum EventData {
     AgreementSigned(AgreementSigned),
     AgreementWithdrawn(AgreementWithdrawn),
     Census(Census),
+    CheckPerformed(CheckPerformed),
+    ActionAgreed(ActionAgreed),
+    ActionClosed(ActionClosed),
+    ReviewCompleted(ReviewCompleted),
+    ResponsibilityAssigned(ResponsibilityAssigned),
+    TrainingCompleted(TrainingCompleted),
 }
 
 impl EventData {
@@ -301,6 +310,38 @@ impl EventData {
             EventData::AgreementSigned(_) => "uk.safeguarding.agreement.signed.v1",
             EventData::AgreementWithdrawn(_) => "uk.safeguarding.agreement.withdrawn.v1",
             EventData::Census(_) => "uk.safeguarding.roster.census.v1",
+            EventData::CheckPerformed(_) => "uk.safeguarding.assurance.check_performed.v1",
+            EventData::ActionAgreed(_) => "uk.safeguarding.assurance.action_agreed.v1",
+            EventData::ActionClosed(_) => "uk.safeguarding.assurance.action_closed.v1",
+            EventData::ReviewCompleted(_) => "uk.safeguarding.assurance.review_completed.v1",
+            EventData::ResponsibilityAssigned(_) => "uk.safeguarding.assurance.responsibility_assigned.v1",
+            EventData::TrainingCompleted(_) => "uk.safeguarding.training.completed.v1",
+        }
+    }
+
+    /// The business time, the data field `x-business-time` names (a date as the start of
+    /// its day, UTC): the validator reads the same field from the JSON.
+    pub fn business_time(&self) -> DateTime<Utc> {
+        match self {
+            EventData::IncidentRecorded(d) => d.occurred_at,
+            EventData::IncidentActionTaken(d) => d.taken_at,
+            EventData::IncidentAmended(d) => d.amended_at,
+            EventData::IncidentClosed(d) => d.closed_at,
+            EventData::FilterBlocked(d) => d.occurred_at,
+            EventData::UnblockRequested(d) => d.requested_at,
+            EventData::UnblockDecided(d) => d.decided_at,
+            EventData::RuleChanged(d) => d.changed_at,
+            EventData::AlertRaised(d) => d.raised_at,
+            EventData::AlertReviewed(d) => d.reviewed_at,
+            EventData::AgreementSigned(d) => d.signed_at,
+            EventData::AgreementWithdrawn(d) => d.withdrawn_at,
+            EventData::Census(d) => d.census_date.and_time(chrono::NaiveTime::MIN).and_utc(),
+            EventData::CheckPerformed(d) => d.checked_at,
+            EventData::ActionAgreed(d) => d.agreed_at,
+            EventData::ActionClosed(d) => d.closed_at,
+            EventData::ReviewCompleted(d) => d.completed_at,
+            EventData::ResponsibilityAssigned(d) => d.assigned_at,
+            EventData::TrainingCompleted(d) => d.completed_at,
         }
     }
 
@@ -319,6 +360,12 @@ impl EventData {
             EventData::AgreementSigned(d) => serde_json::to_value(d),
             EventData::AgreementWithdrawn(d) => serde_json::to_value(d),
             EventData::Census(d) => serde_json::to_value(d),
+            EventData::CheckPerformed(d) => serde_json::to_value(d),
+            EventData::ActionAgreed(d) => serde_json::to_value(d),
+            EventData::ActionClosed(d) => serde_json::to_value(d),
+            EventData::ReviewCompleted(d) => serde_json::to_value(d),
+            EventData::ResponsibilityAssigned(d) => serde_json::to_value(d),
+            EventData::TrainingCompleted(d) => serde_json::to_value(d),
         };
         value.expect("event data serialises")
     }
@@ -396,6 +443,17 @@ mod tests {
         check::<AgreementType>();
         check::<SignerRole>();
         check::<CensusRole>();
+        check::<AssuredSystem>();
+        check::<CheckTarget>();
+        check::<CheckResult>();
+        check::<DeviceType>();
+        check::<Site>();
+        check::<ReviewTrigger>();
+        check::<Rating>();
+        check::<DfeStandard>();
+        check::<Responsibility>();
+        check::<TraineeRole>();
+        check::<TrainingTopic>();
         let high_risk: Vec<&str> = WebCategory::HIGH_RISK.iter().map(|c| c.as_str()).collect();
         assert_eq!(Some(high_risk), Contract::get().enumeration("high_risk_web_category"));
     }

@@ -24,6 +24,10 @@ pub struct Trust {
 pub struct TrustInfo {
     pub id: String,
     pub name: String,
+    /// How many trustees the board has, declared: the denominator of their training
+    /// coverage (trustees are not in any school's census).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trustees: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +35,10 @@ pub struct TrustInfo {
 pub struct Hub {
     pub id: HubId,
     pub name: String,
+    /// How many members its Hub Advisory Board has, declared: the denominator of their
+    /// training coverage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hab_members: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

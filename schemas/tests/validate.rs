@@ -196,6 +196,49 @@ fn conditional_rules_of_agreements_and_alerts() {
 }
 
 #[test]
+fn conditional_rules_of_checks_reviews_and_training() {
+    // A failed check needs its action, whole.
+    let mut e = example("assurance.check_performed.v1");
+    for field in ["action_id", "action", "action_owner", "action_due_by"] {
+        e["data"].as_object_mut().unwrap().remove(field);
+    }
+    assert!(reasons(e).contains("data.action_id: is required but missing"));
+    let mut e = example("assurance.check_performed.v1");
+    e["data"].as_object_mut().unwrap().remove("action_owner");
+    assert!(reasons(e).contains("data.action_owner: is required but missing"));
+    // A named web category must be one of the contract's; a listed one needs no name.
+    let mut e = example("assurance.check_performed.v1");
+    e["data"]["tested"] = json!("web_category");
+    e["data"]["target"] = json!("chatbots");
+    assert!(reasons(e).contains("data.target: \"chatbots\" is not one of adult_content"));
+    let mut e = example("assurance.check_performed.v1");
+    e["data"]["tested"] = json!("iwf_list");
+    assert!(reasons(e).contains("data.target: is not allowed here"));
+    // A filtering check is blocked or allowed, a monitoring check alerted or not.
+    let mut e = example("assurance.check_performed.v1");
+    e["data"]["observed"] = json!("alerted");
+    assert!(reasons(e).contains("data.observed: \"alerted\" is not one of blocked, allowed"));
+
+    let mut e = example("assurance.review_completed.v1");
+    e["data"]["trigger"] = json!("new_technology");
+    assert!(reasons(e).contains("data.trigger_detail: is required but missing"));
+
+    // Governors and trustees have board references (b_), staff staff references.
+    let mut e = example("assurance.responsibility_assigned.v1");
+    e["data"]["person_ref"] = json!("s_9a8b7c6d5e4f3a2b");
+    assert!(reasons(e).contains(
+        "data.person_ref: \"s_9a8b7c6d5e4f3a2b\" is not a pseudonymous reference of a member of a governing board"
+    ));
+    let mut e = example("training.completed.v1");
+    e["data"]["role"] = json!("trustee");
+    assert!(reasons(e.clone()).contains(
+        "data.person_ref: \"s_9a8b7c6d5e4f3a2b\" is not a pseudonymous reference of a member of a governing board"
+    ));
+    e["data"]["person_ref"] = json!("b_0f1e2d3c4b5a6978");
+    validate_value(e, None).unwrap();
+}
+
+#[test]
 fn garbage_is_refused_with_a_reason() {
     assert!(validate(b"not json", None).unwrap_err().reason().starts_with("not valid JSON"));
     assert!(validate(b"[1,2]", None).unwrap_err().reason().contains("expected a CloudEvent object"));

@@ -122,8 +122,8 @@ async fn round_trip_every_event_once_with_every_field() -> Result<()> {
     let lake = Lake::at(lake_dir.path()).unwrap();
     let by_id: HashMap<&str, &Value> = sent.iter().map(|e| (e["id"].as_str().unwrap(), e)).collect();
     let mut seen = 0;
-    for family in ["incident", "filter", "monitor", "agreement", "roster"] {
-        for row in rows(&lake, &format!("{family}_events")).await? {
+    for family in safelake_schemas::FAMILIES {
+        for row in rows(&lake, family.table()).await? {
             let sent = by_id[row["id"].as_str().unwrap()];
             assert!(sent["type"].as_str().unwrap().contains(&format!(".{family}.")));
             assert_row_matches(&row, sent);

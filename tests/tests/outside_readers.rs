@@ -41,6 +41,8 @@ const TABLES: &[(&str, &str)] = &[
     ("agreement_events", "id"),
     ("monitor_events", "id"),
     ("roster_events", "id"),
+    ("assurance_events", "id"),
+    ("training_events", "id"),
     ("rejects", "stream_seq"),
 ];
 

@@ -10,6 +10,7 @@
 
 mod actions;
 mod agreements;
+mod assurance;
 mod calendar;
 mod casework;
 mod change_control;
@@ -23,6 +24,7 @@ mod rng;
 mod roster;
 mod school_year;
 mod stream;
+mod training;
 mod trust;
 mod vocab;
 mod world;

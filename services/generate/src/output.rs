@@ -45,6 +45,12 @@ pub fn family(data: &EventData) -> Family {
         EventData::AlertRaised(_) | EventData::AlertReviewed(_) => Family::Monitor,
         EventData::AgreementSigned(_) | EventData::AgreementWithdrawn(_) => Family::Agreement,
         EventData::Census(_) => Family::Roster,
+        EventData::CheckPerformed(_)
+        | EventData::ActionAgreed(_)
+        | EventData::ActionClosed(_)
+        | EventData::ReviewCompleted(_)
+        | EventData::ResponsibilityAssigned(_) => Family::Assurance,
+        EventData::TrainingCompleted(_) => Family::Training,
     }
 }
 

@@ -25,6 +25,9 @@ pub enum Part {
     Changes,
     FilterPlan,
     FilterDay,
+    Boards,
+    Assurance,
+    Training,
 }
 
 /// The stream of `part` at coordinates `(a, b)` (e.g. school index and year position).
@@ -70,7 +73,7 @@ pub fn uuid(rng: &mut Rng) -> String {
     s
 }
 
-/// A pseudonymous reference: the prefix (`p`, `s`, `g`, `v`), `_` and 16 hex digits,
+/// A pseudonymous reference: the prefix (`p`, `s`, `g`, `v`, `b`), `_` and 16 hex digits,
 /// the shape an emitter's keyed hash of a real identifier would have.
 pub fn reference(rng: &mut Rng, prefix: char) -> String {
     let mut s = String::with_capacity(18);

@@ -1,5 +1,6 @@
 //! Everything but the filter log for one academic year: censuses, agreements,
-//! monitoring, incidents and filtering change control, school by school.
+//! monitoring, incidents, filtering change control, the standards' evidence and
+//! training, school by school.
 //!
 //! These are small (tens of thousands a year for a default trust), so a year of them is
 //! made at once and sorted; the stream merges them with the filter log by time.
@@ -9,7 +10,7 @@ use safelake_schemas::events::CloudEvent;
 use crate::calendar::YearCalendar;
 use crate::rng::{self, Part};
 use crate::world::{SchoolWorld, World};
-use crate::{agreements, casework, change_control, incidents, monitor, roster};
+use crate::{agreements, assurance, casework, change_control, incidents, monitor, roster, training};
 
 pub fn events(world: &World, position: usize) -> Vec<CloudEvent> {
     let year = &world.years[position];
@@ -21,6 +22,10 @@ pub fn events(world: &World, position: usize) -> Vec<CloudEvent> {
         out.extend(safeguarding(world, school, year));
         let mut rng = rng::stream(world.seed, Part::Changes, school.index as u64, position as u64);
         out.extend(change_control::events(&mut rng, school, year, horizon));
+        let mut rng = rng::stream(world.seed, Part::Assurance, school.index as u64, position as u64);
+        out.extend(assurance::events(&mut rng, world, school, year));
+        let mut rng = rng::stream(world.seed, Part::Training, school.index as u64, position as u64);
+        out.extend(training::events(&mut rng, world, school, year));
     }
     out
 }

@@ -116,8 +116,14 @@ pub fn plan(options: &Options) -> TrustPlan {
     let (trust_id, trust_name) = TRUSTS[rng.random_range(0..TRUSTS.len())];
     let hubs: Vec<Hub> = (0..options.hubs)
         .map(|i| match HUBS.get(i) {
-            Some((id, name)) => Hub { id: id.parse().expect("a hub id"), name: name.to_string() },
-            None => Hub { id: format!("hub{:02}", i + 1).parse().expect("a hub id"), name: format!("Hub {}", i + 1) },
+            Some((id, name)) => {
+                Hub { id: id.parse().expect("a hub id"), name: name.to_string(), hab_members: Some(board_size(i)) }
+            }
+            None => Hub {
+                id: format!("hub{:02}", i + 1).parse().expect("a hub id"),
+                name: format!("Hub {}", i + 1),
+                hab_members: Some(board_size(i)),
+            },
         })
         .collect();
 
@@ -163,11 +169,20 @@ pub fn plan(options: &Options) -> TrustPlan {
         schools.push(size(&mut rng, school));
     }
     let trust = Trust {
-        trust: TrustInfo { id: trust_id.to_string(), name: trust_name.to_string() },
+        trust: TrustInfo { id: trust_id.to_string(), name: trust_name.to_string(), trustees: Some(TRUSTEES) },
         hubs,
         schools: schools.iter().map(|s| s.school.clone()).collect(),
     };
     TrustPlan { trust, schools }
+}
+
+/// The trust's board: how many trustees it declares.
+pub const TRUSTEES: u32 = 9;
+
+/// How many members the `i`th hub's advisory board declares: 6 to 8, fixed by position
+/// so that drawing them takes nothing from the trust's random stream.
+fn board_size(i: usize) -> u32 {
+    6 + (i % 3) as u32
 }
 
 /// Distinct names: the stems in a seeded order, then stems with a place word.

@@ -26,6 +26,10 @@ pub enum System {
     Monitor,
     Aup,
     Mis,
+    /// The log of filtering and monitoring checks and reviews.
+    Assurance,
+    /// The training record (HR).
+    Training,
 }
 
 /// What makes one school unlike another, drawn once per school.
@@ -42,6 +46,16 @@ pub struct Traits {
     pub home_learning: Option<f64>,
     /// Unblock requests per member of staff per year.
     pub unblock_rate: f64,
+    /// Filtering and monitoring checks per term.
+    pub checks_per_term: f64,
+    /// The chance that a check finds the system as expected.
+    pub check_pass_rate: f64,
+    /// The chance, each year, that the annual review is held in the autumn.
+    pub review_diligence: f64,
+    /// The share of staff who complete online-safety training each year.
+    pub training_coverage: f64,
+    /// Whether it has named the governor responsible for filtering and monitoring.
+    pub names_governor: bool,
 }
 
 pub struct SchoolWorld {
@@ -50,7 +64,13 @@ pub struct SchoolWorld {
     pub plan: SchoolPlan,
     pub people: Population,
     pub traits: Traits,
-    sources: [String; 5],
+    /// The index of its hub among the trust's.
+    pub hub: usize,
+    /// Whether it records its hub's advisory board (the first school of each hub does)
+    /// and, for the first school of the trust, the trustees.
+    pub records_hab: bool,
+    pub records_trustees: bool,
+    sources: [String; 7],
 }
 
 impl SchoolWorld {
@@ -79,6 +99,10 @@ pub struct World {
     pub seed: u64,
     pub years: Vec<YearCalendar>,
     pub schools: Vec<SchoolWorld>,
+    /// The members of each hub's advisory board, by hub index, as many as `trust.toml`
+    /// declares.
+    pub habs: Vec<Vec<String>>,
+    pub trustees: Vec<String>,
 }
 
 impl World {
@@ -91,6 +115,7 @@ impl World {
             years.into_iter().enumerate().map(|(i, year)| YearCalendar::new(year, i, first)).collect();
         let plan = trust::plan(options);
         let trust_id = plan.trust.trust.id.clone();
+        let hubs = &plan.trust.hubs;
         let schools = plan
             .schools
             .iter()
@@ -98,17 +123,29 @@ impl World {
             .map(|(index, school)| {
                 let id = school.school.id.clone();
                 let source = |system: &str| format!("urn:trust:{trust_id}:school:{id}:{system}");
+                let hub = hubs.iter().position(|h| h.id == school.school.hub).unwrap_or_default();
+                let first_of_hub = plan.schools.iter().position(|s| s.school.hub == school.school.hub) == Some(index);
                 SchoolWorld {
                     index,
                     people: population::build(options.seed, index, school, &years),
                     traits: traits(options.seed, index, school),
-                    sources: ["cpoms", "filter", "monitor", "aup", "mis"].map(source),
+                    hub,
+                    records_hab: first_of_hub,
+                    records_trustees: index == 0,
+                    sources: ["cpoms", "filter", "monitor", "aup", "mis", "assurance", "training"].map(source),
                     id,
                     plan: school.clone(),
                 }
             })
             .collect();
-        Ok(World { seed: options.seed, years, schools })
+        let mut rng = rng::stream(options.seed, Part::Boards, 0, 0);
+        let habs = hubs
+            .iter()
+            .map(|h| (0..h.hab_members.unwrap_or_default()).map(|_| rng::reference(&mut rng, 'b')).collect())
+            .collect();
+        let trustees =
+            (0..plan.trust.trust.trustees.unwrap_or_default()).map(|_| rng::reference(&mut rng, 'b')).collect();
+        Ok(World { seed: options.seed, years, schools, habs, trustees })
     }
 
     /// Nothing is generated at or after this instant (the end of the last year), so the
@@ -143,5 +180,10 @@ fn traits(seed: u64, index: usize, plan: &SchoolPlan) -> Traits {
         coverage: rng.random_range(0.70..0.99),
         home_learning: rng.random_bool(0.4).then(|| rng.random_range(0.35..0.75)),
         unblock_rate: rng.random_range(0.15..0.6),
+        checks_per_term: rng.random_range(1.5..5.0),
+        check_pass_rate: rng.random_range(0.8..0.98),
+        review_diligence: rng.random_range(0.55..1.0),
+        training_coverage: rng.random_range(0.6..0.99),
+        names_governor: rng.random_bool(0.8),
     }
 }

@@ -13,7 +13,7 @@ fn write_dir_writes_the_trust_and_one_file_per_family() {
     let summary = write_dir(&options, dir.path()).unwrap();
     assert_eq!(Trust::load(&dir.path().join("trust.toml")).unwrap(), trust(&options));
     let mut lines = 0;
-    for family in ["incident", "filter", "monitor", "agreement", "roster"] {
+    for family in safelake_schemas::FAMILIES {
         let text = fs::read_to_string(dir.path().join("events").join(format!("{family}.jsonl"))).unwrap();
         for line in text.lines() {
             let value: serde_json::Value = serde_json::from_str(line).unwrap();

@@ -2,8 +2,7 @@
 //! envelope, and the contract's verdict before it leaves the school, so that a mapping
 //! mistake shows in the dry run instead of in the trust's rejects.
 
-use chrono::{DateTime, NaiveTime, Utc};
-use safelake_schemas::events::{CloudEvent, EventData};
+use safelake_schemas::events::CloudEvent;
 use safelake_schemas::SchoolId;
 
 use crate::event_id::EventIds;
@@ -57,7 +56,7 @@ impl Importer {
                 source: format!("urn:safelake:import:{}:{}", self.school, self.source),
                 // The business time, not the time of import: a re-import must send the very
                 // same event, or the ingest would keep it as a conflict.
-                time: business_time(&data),
+                time: data.business_time(),
                 school_id: self.school.to_string(),
                 data,
             };
@@ -74,23 +73,5 @@ impl Importer {
             }
         }
         ready
-    }
-}
-
-fn business_time(data: &EventData) -> DateTime<Utc> {
-    match data {
-        EventData::IncidentRecorded(d) => d.occurred_at,
-        EventData::IncidentActionTaken(d) => d.taken_at,
-        EventData::IncidentAmended(d) => d.amended_at,
-        EventData::IncidentClosed(d) => d.closed_at,
-        EventData::FilterBlocked(d) => d.occurred_at,
-        EventData::UnblockRequested(d) => d.requested_at,
-        EventData::UnblockDecided(d) => d.decided_at,
-        EventData::RuleChanged(d) => d.changed_at,
-        EventData::AlertRaised(d) => d.raised_at,
-        EventData::AlertReviewed(d) => d.reviewed_at,
-        EventData::AgreementSigned(d) => d.signed_at,
-        EventData::AgreementWithdrawn(d) => d.withdrawn_at,
-        EventData::Census(d) => d.census_date.and_time(NaiveTime::MIN).and_utc(),
     }
 }

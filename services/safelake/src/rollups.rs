@@ -53,7 +53,7 @@ pub async fn run(args: Args, config: Config) -> Result<ExitCode> {
         What::Check => {
             // The check reads only the lake's own tables: no school list is needed.
             let trust = Trust {
-                trust: TrustInfo { id: "check".into(), name: "rollup check".into() },
+                trust: TrustInfo { id: "check".into(), name: "rollup check".into(), trustees: None },
                 hubs: Vec::new(),
                 schools: Vec::new(),
             };

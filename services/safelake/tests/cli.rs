@@ -24,6 +24,11 @@ fn safelake(args: &[&str], stdin: Option<&str>) -> Output {
 
 const EXAMPLES: &str = include_str!("../../../schemas/examples/valid.jsonl");
 
+/// How many events the examples hold (one of each type).
+fn examples() -> usize {
+    EXAMPLES.lines().count()
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -31,7 +36,7 @@ fn stdout(output: &Output) -> String {
 #[test]
 fn validate_accepts_the_examples() {
     let out = safelake(&["validate", "-"], Some(EXAMPLES));
-    assert_eq!(stdout(&out), "14 valid, 0 invalid\n");
+    assert_eq!(stdout(&out), format!("{} valid, 0 invalid\n", examples()));
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -91,14 +96,16 @@ fn publish_sends_valid_events_refuses_invalid_ones_and_counts_server_duplicates(
 
     let out = safelake(&["publish", "--nats", &server.url(), &file], None);
     let summary = stdout(&out);
-    assert!(summary.starts_with("14 published, 0 duplicates dropped by the server, 0 failed"), "{summary}");
+    let published = format!("{} published, 0 duplicates dropped by the server, 0 failed", examples());
+    assert!(summary.starts_with(&published), "{summary}");
     assert!(summary.trim_end().ends_with("1 refused as invalid"), "{summary}");
     assert_eq!(out.status.code(), Some(1), "a refused event makes the run fail");
-    assert!(String::from_utf8_lossy(&out.stderr).contains(":15: bad-1: "));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!(":{}: bad-1: ", examples() + 1)));
 
     // Again at once: inside the duplicate window the server drops every re-send.
     let out = safelake(&["publish", "--nats", &server.url(), "-"], Some(EXAMPLES));
-    assert!(stdout(&out).starts_with("0 published, 14 duplicates dropped by the server"), "{}", stdout(&out));
+    let dropped = format!("0 published, {} duplicates dropped by the server", examples());
+    assert!(stdout(&out).starts_with(&dropped), "{}", stdout(&out));
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -107,22 +114,24 @@ fn publish_in_batches_sends_each_batch_as_one_message_with_its_content_type() {
     let server = NatsServer::start().unwrap();
     let out = safelake(&["publish", "--batch", "5", "--nats", &server.url(), "-"], Some(EXAMPLES));
     let summary = stdout(&out);
-    assert!(summary.starts_with("14 published, 0 duplicates dropped by the server, 0 failed"), "{summary}");
-    assert!(summary.contains(", in 3 messages)"), "{summary}");
+    let n = examples();
+    let sizes: Vec<usize> = (0..n).step_by(5).map(|first| (n - first).min(5)).collect();
+    assert!(summary.starts_with(&format!("{n} published, 0 duplicates dropped by the server, 0 failed")), "{summary}");
+    assert!(summary.contains(&format!(", in {} messages)", sizes.len())), "{summary}");
 
-    // What a consumer of the stream finds: three batches of the one school, in order.
+    // What a consumer of the stream finds: batches of 5 of the one school, in order.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let messages = runtime.block_on(async {
         let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.unwrap());
         let stream = js.get_stream("SAFEGUARDING").await.unwrap();
         let mut messages = Vec::new();
-        for seq in 1..=3 {
+        for seq in 1..=sizes.len() as u64 {
             messages.push(stream.get_raw_message(seq).await.unwrap());
         }
         messages
     });
     let mut events = Vec::new();
-    for (message, size) in messages.iter().zip([5, 5, 4]) {
+    for (message, &size) in messages.iter().zip(&sizes) {
         assert_eq!(message.subject.as_str(), "sg.sch01.batch");
         let content_type = message.headers.get("Content-Type").map(|v| v.as_str().to_string());
         assert_eq!(content_type.as_deref(), Some("application/cloudevents-batch+json"));

@@ -17,9 +17,11 @@ use common::{ready, Up, FILTER_EVENTS};
 
 /// The lake's events and distinct event ids, by the director's SQL.
 async fn counts(http: &reqwest::Client, base: &str, token: &str) -> Result<(i64, i64)> {
-    let union = "SELECT id FROM incident_events UNION ALL SELECT id FROM filter_events UNION ALL \
-                 SELECT id FROM monitor_events UNION ALL SELECT id FROM agreement_events UNION ALL \
-                 SELECT id FROM roster_events";
+    let union = safelake_schemas::FAMILIES
+        .iter()
+        .map(|f| format!("SELECT id FROM {}", f.table()))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
     let sql = format!("SELECT count(*) AS events, count(DISTINCT id) AS ids FROM ({union})");
     let answer: Value = http
         .post(format!("{base}/api/sql"))
