@@ -26,7 +26,7 @@ flags AS (
     SELECT to_char(occurred_at, '%Y-%m') AS month, school_id, hours_to_record,
            CASE WHEN CAST(recorded_at AS DATE) = CAST(occurred_at AS DATE) THEN 1 ELSE 0 END AS same_day,
            CASE WHEN referred_dsl_at IS NOT NULL THEN 1 ELSE 0 END AS referred_dsl,
-           CASE WHEN occurred_at + INTERVAL '30 days' <= CASE WHEN $to < now() THEN $to ELSE now() END
+           CASE WHEN occurred_at + INTERVAL '30 days' <= $at
                  AND (closed_at IS NULL OR closed_at > occurred_at + INTERVAL '30 days') THEN 1 ELSE 0 END AS open_over_30
     FROM scoped
 )

@@ -19,8 +19,8 @@ roll AS (
     SELECT r.school_id, sum(r.headcount) AS pupils_on_roll
     FROM on_roll r
     WHERE r.role = 'pupil'
-      AND r.census_date <= CAST(least($to, now()) - INTERVAL '1 day' AS DATE)
-      AND (r.valid_until IS NULL OR r.valid_until > CAST(least($to, now()) - INTERVAL '1 day' AS DATE))
+      AND r.census_date < CAST($at AS DATE)
+      AND (r.valid_until IS NULL OR r.valid_until >= CAST($at AS DATE))
     GROUP BY 1
 ),
 pupil_incidents AS (

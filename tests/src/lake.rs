@@ -154,7 +154,8 @@ phase = "secondary"
 urn = "100002"
 "#;
 
-fn incident(n: usize, school: &str, pupil: usize, occurred: &str, category: &str) -> Value {
+/// A pupil incident of `category`, recorded with id `INC-<n>`.
+pub fn incident(n: usize, school: &str, pupil: usize, occurred: &str, category: &str) -> Value {
     event(
         n,
         school,

@@ -49,9 +49,9 @@ impl Callers {
 /// The reports whose rows are single pupils, users or incidents, listed by hand.
 const PUPIL_LEVEL: [&str; 3] = ["repeat_pupils", "high_risk_users", "open_incidents"];
 /// The reports finer than governance sees figures (a hub's cells split by school).
-const FINER: [&str; 1] = ["incident_trends"];
+const FINER: [&str; 2] = ["incident_trends", "assurance_checks"];
 /// The reports across a hub or the trust, which cannot be narrowed to one school.
-const HUB_LEVEL: [&str; 1] = ["incident_categories"];
+const HUB_LEVEL: [&str; 2] = ["incident_categories", "assurance_checks_by_hub"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_against_every_endpoint_gets_exactly_its_due() -> Result<()> {

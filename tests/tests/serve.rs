@@ -63,7 +63,7 @@ async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> 
     let names: Vec<&str> = list["reports"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, REPORTS.iter().map(|r| r.name).collect::<Vec<_>>());
     let trends = &list["reports"][0];
-    assert_eq!(trends["params"], json!(["from", "to", "school", "hub", "year", "term"]));
+    assert_eq!(trends["params"], json!(["from", "to", "school", "hub", "year", "term", "as_at"]));
     let columns: Vec<&str> =
         trends["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(columns, ["month", "hub_id", "school_id", "category", "incidents", "pupils_on_roll", "rate_per_1000"]);
@@ -132,7 +132,7 @@ async fn reports_charts_and_pages_over_http_with_clear_refusals() -> Result<()> 
     assert!(
         page.contains("Online safety: North Hub") && page.contains("Ash Primary") && !page.contains("Birch Academy")
     );
-    assert_eq!(page.matches("<svg").count(), 5, "the HAB page's five charts, inline");
+    assert_eq!(page.matches("<svg").count(), 6, "the HAB page's six charts, inline");
     assert!(page.contains("/charts/incident_categories.png?year=2025-26&amp;hub=north"));
     // (SVG's xmlns is a name, not a request; the browser test watches the requests.)
     for reference in ["src=\"http", "href=\"http", "url(http", "@import"] {
@@ -275,8 +275,8 @@ async fn a_failing_report_leaves_the_rest_of_the_page() -> Result<()> {
     let (status, _, page) = director.get("/dashboards/hab/north?year=2025-26").await?;
     let page = String::from_utf8_lossy(&page);
     assert_eq!(status, 200, "{page}");
-    assert_eq!(page.matches("<svg").count(), 5, "the other items are drawn: {page}");
-    assert_eq!(page.matches("<h3>").count(), 9, "every item of the page keeps its place: {page}");
+    assert_eq!(page.matches("<svg").count(), 6, "the other items are drawn: {page}");
+    assert_eq!(page.matches("<h3>").count(), 13, "every item of the page keeps its place: {page}");
     assert_eq!(page.matches("could not be produced").count(), 1, "{page}");
     // In the agreements' section, saying why.
     let failed = page.find("could not be produced").unwrap();

@@ -1,15 +1,18 @@
 //! Periods as a school trust speaks of them: an academic year (`2025-26`), a term of one
-//! (`autumn`), a month (`2025-10`), and the window `[from, to)` a report covers.
+//! (`autumn`), a month (`2025-10`), the window `[from, to)` a report covers, and the
+//! moment (`as_at`) the lake is read as it stood at.
 //!
 //! Each is a type parsed once, where it enters (a query string, a command line, a file),
 //! so that every part of safelake reads the same year from the same text and a rule about
 //! windows (the governance roles see whole months only) is checked on a [`Window`], not on
 //! strings parsed again wherever they travel.
 
+mod as_at;
 mod month;
 mod window;
 mod year;
 
+pub use as_at::AsAt;
 pub use month::{Bound, Month};
 pub use window::{Named, Window, WindowError, EARLIEST, LATEST};
 pub use year::{AcademicYear, Term};

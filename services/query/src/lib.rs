@@ -5,7 +5,8 @@
 //! [`Engine::open`] registers the lake's Delta tables and the event-sourced projections
 //! ([`catalog`]). Each query reads every table at one version, chosen as it starts
 //! ([`snapshots`], [`Engine::query`]), so new commits appear without a restart and a
-//! query never sees half of one. [`rollups::check`] holds the rollups that reports read
+//! query never sees half of one; [`Engine::query_at`] reads it as it stood at a moment.
+//! [`rollups::check`] holds the rollups that reports read
 //! to their SQL definitions.
 
 pub mod adhoc;
@@ -24,6 +25,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use safelake_lake::{Lake, LakeUrl};
+use safelake_period::AsAt;
 use safelake_schemas::Trust;
 
 use crate::cached::FileCache;
@@ -32,6 +34,8 @@ use crate::snapshots::{QuerySnapshot, Snapshots};
 pub struct Engine {
     ctx: SessionContext,
     snapshots: Arc<Snapshots>,
+    trust: Trust,
+    cache: Arc<FileCache>,
 }
 
 /// What the small tables may hold in memory by default ([`cached`]).
@@ -64,8 +68,8 @@ impl Engine {
             runtime.register_object_store(&lake.url().store_url(), lake.object_store());
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime);
-        catalog::register(&ctx, snapshots, trust, &cache).await?;
-        Ok(Engine { ctx, snapshots: Arc::clone(snapshots) })
+        catalog::register(&ctx, snapshots, trust, &cache, None).await?;
+        Ok(Engine { ctx, snapshots: Arc::clone(snapshots), trust: trust.clone(), cache })
     }
 
     /// The versions the engine's queries read.
@@ -84,6 +88,18 @@ impl Engine {
         let mut state = self.ctx.state();
         state.config_mut().set_extension(Arc::new(QuerySnapshot::new(Arc::clone(&self.snapshots))));
         SessionContext::new_with_state(state)
+    }
+
+    /// A context for one query of the lake as it stood at `as_at` (as [`Engine::query`]
+    /// when `None`): a catalogue of its own, whose tables hold the rows ingested by then
+    /// and whose rollups are their definitions over those, on the engine's memory pool.
+    pub async fn query_at(&self, as_at: Option<AsAt>) -> Result<SessionContext> {
+        let Some(at) = as_at else { return Ok(self.query()) };
+        // A new context, not a copy of the engine's state: that would share its catalogue.
+        let config = self.ctx.copied_config().with_extension(Arc::new(QuerySnapshot::new(Arc::clone(&self.snapshots))));
+        let ctx = SessionContext::new_with_config_rt(config, self.ctx.runtime_env());
+        catalog::register(&ctx, &self.snapshots, &self.trust, &self.cache, Some(at)).await?;
+        Ok(ctx)
     }
 
     /// Reads the small tables into the cache, so that the first page after a start is as

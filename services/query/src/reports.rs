@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, Result};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::metadata::ScalarAndMetadata;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::prelude::{DataFrame, SessionContext};
-use safelake_period::Window;
+use safelake_period::{AsAt, Window};
 use safelake_schemas::{HubId, SchoolId};
 
 /// A report: its name and SQL. The SQL file's header comment describes it:
@@ -28,7 +28,8 @@ use safelake_schemas::{HubId, SchoolId};
 /// (see [`crate::suppress`]).
 ///
 /// `params` names what a caller may pass (`from`/`to` also accept `year`); the scope
-/// (`school`, `hub`) is bound by the service from what the caller may see.
+/// (`school`, `hub`) is bound by the service from what the caller may see. `$at`, the
+/// moment a status is taken, is bound from the window ([`Params::at`]).
 pub struct Report {
     pub name: &'static str,
     pub sql: &'static str,
@@ -76,13 +77,14 @@ impl Report {
         self.header_field("governance").map(list)
     }
 
-    /// The query string keys it takes: its parameters, and `year` and `term` where it
-    /// takes a window (they stand for `from` and `to`).
+    /// The query string keys it takes: its parameters, `year` and `term` where it takes
+    /// a window (they stand for `from` and `to`), and `as_at`, which every report takes.
     pub fn keys(&self) -> Vec<&'static str> {
         let mut keys = self.params();
         if keys.contains(&"from") {
             keys.extend(["year", "term"]);
         }
+        keys.push("as_at");
         keys
     }
 }
@@ -110,6 +112,12 @@ pub const REPORTS: &[Report] = &[
     Report { name: "school_summary", sql: include_str!("../../../queries/school_summary.sql") },
     Report { name: "open_incidents", sql: include_str!("../../../queries/open_incidents.sql") },
     Report { name: "incident_categories", sql: include_str!("../../../queries/incident_categories.sql") },
+    // The evidence of the DfE filtering and monitoring standards, and training.
+    Report { name: "assurance_checks", sql: include_str!("../../../queries/assurance_checks.sql") },
+    Report { name: "assurance_checks_by_hub", sql: include_str!("../../../queries/assurance_checks_by_hub.sql") },
+    Report { name: "review_status", sql: include_str!("../../../queries/review_status.sql") },
+    Report { name: "training_coverage", sql: include_str!("../../../queries/training_coverage.sql") },
+    Report { name: "standards", sql: include_str!("../../../queries/standards.sql") },
 ];
 
 /// What a report is run with: the window and scope already checked (a caller's own
@@ -121,12 +129,23 @@ pub struct Params {
     pub hub: Option<HubId>,
     /// The repeat threshold of the reports that take one (3 when absent).
     pub min: Option<u32>,
+    /// The moment the lake is read as it stood at (now when absent); run the report on
+    /// [`crate::Engine::query_at`] of the same moment.
+    pub as_at: Option<AsAt>,
 }
 
 impl Params {
     /// A window over the whole trust.
     pub fn over(window: Window) -> Params {
         Params { window, ..Params::default() }
+    }
+
+    /// The moment a status report (review status, training coverage) describes, `$at`:
+    /// the end of the window, or the moment the lake is read at (now, or `as_at`) when
+    /// the window ends later.
+    pub fn at(&self) -> DateTime<Utc> {
+        let end = self.window.to().and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        end.min(self.as_at.map_or_else(Utc::now, AsAt::instant))
     }
 
     /// The values of the placeholders every report may use.
@@ -145,6 +164,7 @@ impl Params {
             ("school", text(self.school.as_deref())),
             ("hub", text(self.hub.as_deref())),
             ("min", ScalarValue::Int64(Some(i64::from(self.min.unwrap_or(3))))),
+            ("at", ScalarValue::TimestampMicrosecond(Some(self.at().timestamp_micros()), Some("UTC".into()))),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.into()))
@@ -157,7 +177,8 @@ pub fn find(name: &str) -> Option<&'static Report> {
     REPORTS.iter().find(|r| r.name == name)
 }
 
-/// Runs a report.
+/// Runs a report on `ctx`, which reads the lake as `params.as_at` says
+/// ([`crate::Engine::query_at`]).
 pub async fn run(ctx: &SessionContext, name: &str, params: &Params) -> Result<Vec<RecordBatch>> {
     plan(ctx, name, params).await?.collect().await.with_context(|| format!("running report {name}"))
 }

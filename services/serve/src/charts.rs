@@ -54,6 +54,9 @@ pub async fn chart(
 pub fn titles(state: &AppState, chart: &Chart, asked: &Asked, withheld: bool) -> Titles {
     let report = reports::find(&chart.report).expect("checked when the catalogue was loaded");
     let mut subtitle = format!("{} · {}", asked.window().describe(), asked.scope().describe(&state.trust));
+    if let Some(at) = asked.params().as_at {
+        subtitle.push_str(&format!(" · as at {at}"));
+    }
     if withheld {
         subtitle.push_str(&format!(" · figures under {} withheld", state.threshold));
     }

@@ -227,6 +227,7 @@ async fn render(
             scope => page_scope.describe(&state.trust),
             period => window.describe(),
             before => page.before.as_ref().map(|b| b.window().describe()),
+            as_at => page.asked.params().as_at.map(|t| t.to_string()),
             filters => filters(&held, who, window),
             schools => if scope.school.is_none() { in_scope } else { vec![] },
             school => page_scope.school,

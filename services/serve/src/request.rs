@@ -8,7 +8,7 @@
 use std::str::FromStr;
 
 use safelake_access::{Principal, Scope};
-use safelake_period::{AcademicYear, Bound, Term, Window};
+use safelake_period::{AcademicYear, AsAt, Bound, Term, Window};
 use safelake_query::reports::{Params, Report};
 use safelake_schemas::{HubId, SchoolId, Trust};
 
@@ -37,8 +37,8 @@ impl Door<'_> {
                 keys
             }
             Door::Chart(report) => report.keys(),
-            Door::Dashboard { scope, .. } if scope.school.is_some() => vec!["year", "term", "from", "to"],
-            Door::Dashboard { .. } => vec!["year", "term", "from", "to", "school"],
+            Door::Dashboard { scope, .. } if scope.school.is_some() => vec!["year", "term", "from", "to", "as_at"],
+            Door::Dashboard { .. } => vec!["year", "term", "from", "to", "school", "as_at"],
         }
     }
 
@@ -100,6 +100,7 @@ impl Asked {
         pairs.extend(self.params.school.as_ref().map(|s| ("school", s.to_string())));
         pairs.extend(self.params.hub.as_ref().map(|h| ("hub", h.to_string())));
         pairs.extend(self.params.min.map(|m| ("min", m.to_string())));
+        pairs.extend(self.params.as_at.map(|t| ("as_at", t.to_string())));
         serde_urlencoded::to_string(&pairs).expect("pairs of text always encode")
     }
 }
@@ -129,6 +130,12 @@ pub fn ask(door: Door<'_>, query: Option<&str>, trust: &Trust, who: &Principal) 
     let to: Option<Bound> = parse(text("to"), "to")?;
     let school: Option<SchoolId> = parse(text("school"), "school")?;
     let hub: Option<HubId> = parse(text("hub"), "hub")?;
+    let as_at: Option<AsAt> = parse(text("as_at"), "as_at")?;
+    if let Some(at) = as_at.filter(|at| at.instant() > chrono::Utc::now()) {
+        return Err(Error::bad_request(format!(
+            "as_at ({at}) is in the future: the lake can be read as it stood, not as it will; leave out as_at for now"
+        )));
+    }
     let min = match text("min") {
         None => None,
         Some(min) => Some(
@@ -171,8 +178,16 @@ pub fn ask(door: Door<'_>, query: Option<&str>, trust: &Trust, who: &Principal) 
                 who.role
             )));
         }
+        // Two answers a second apart would give back the few events ingested between them.
+        if let Some(at) = as_at.filter(|at| !at.is_midnight()) {
+            return Err(Error::bad_request(format!(
+                "{} figures are read as the lake stood at the start of a day (00:00 UTC): give as_at={}",
+                who.role,
+                at.midnight()
+            )));
+        }
     }
-    Ok(Asked { params: Params { window, school: scope.school, hub: scope.hub, min }, format })
+    Ok(Asked { params: Params { window, school: scope.school, hub: scope.hub, min, as_at }, format })
 }
 
 /// A value parsed as its type, or a 400 that names the key and says how to write it.

@@ -37,7 +37,8 @@ pub async fn run(state: &AppState, who: &Principal, report: &Report, asked: &Ask
 }
 
 async fn collect(state: &AppState, report: &Report, params: &Params) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let frame = reports::plan(&state.engine.query(), report.name, params).await.map_err(Error::internal)?;
+    let ctx = state.engine.query_at(params.as_at).await.map_err(Error::internal)?;
+    let frame = reports::plan(&ctx, report.name, params).await.map_err(Error::internal)?;
     let schema = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await.map_err(|e| Error::internal(e.into()))?;
     Ok((schema, batches))

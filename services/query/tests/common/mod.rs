@@ -71,3 +71,13 @@ pub fn school(text: &str) -> Option<SchoolId> {
 pub fn hub(text: &str) -> Option<HubId> {
     Some(text.parse().unwrap())
 }
+
+/// A lake of `events` on the trust described by `trust` (a `trust.toml`), and the engine
+/// over it.
+pub async fn open_on(trust: &str, events: Vec<Value>) -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::at(dir.path()).unwrap();
+    write_lake(&lake, events).await;
+    let engine = Engine::open(&lake, &safelake_schemas::Trust::parse(trust).unwrap()).await.unwrap();
+    (dir, engine)
+}
