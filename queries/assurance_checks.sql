@@ -1,8 +1,8 @@
 -- assurance_checks: per term, school and system (filtering or monitoring), the checks of
 -- the DfE standards' log and what became of the actions they raised.
--- Terms by checked_at (UTC), read `2025-26 autumn`: autumn September-December, spring
--- January-March, summer April-August; checks whose checked_at lies in the window, one
--- per check_id (the view `checks`). checks; failed: those not passed.
+-- Terms as the view `checks` gives them (of checked_at, UTC, read `2025-26 autumn`);
+-- checks whose checked_at lies in the window, one per check_id. checks; failed: those
+-- not passed.
 -- Of the actions the checks raised, as they stood at $at (the end of the window, or
 -- now): actions; actions_closed; median_days_to_close, checked_at to the first
 -- closed_at, in days to one decimal, NULL when none is closed; overdue_actions, not
@@ -15,13 +15,8 @@
 -- counts: checks, failed, actions, actions_closed, overdue_actions
 -- derived: median_days_to_close = actions_closed
 WITH dated AS (
-    SELECT c.school_id, c.system, c.passed, c.checked_at, c.action_id, c.action_due_by,
-           CASE WHEN a.closed_at <= $at THEN a.closed_at END AS closed_at,
-           CAST(date_part('year', c.checked_at) AS BIGINT)
-               - CASE WHEN date_part('month', c.checked_at) < 9 THEN 1 ELSE 0 END AS start_year,
-           CASE WHEN date_part('month', c.checked_at) >= 9 THEN 'autumn'
-                WHEN date_part('month', c.checked_at) >= 4 THEN 'summer'
-                ELSE 'spring' END AS season
+    SELECT c.term, c.school_id, c.system, c.passed, c.checked_at, c.action_id, c.action_due_by,
+           CASE WHEN a.closed_at <= $at THEN a.closed_at END AS closed_at
     FROM checks c
     JOIN schools s ON s.school_id = c.school_id
     LEFT JOIN assurance_actions a ON a.school_id = c.school_id AND a.action_id = c.action_id
@@ -30,9 +25,7 @@ WITH dated AS (
       AND ($school = '' OR c.school_id = $school)
       AND ($hub = '' OR s.hub_id = $hub)
 )
-SELECT CAST(start_year AS VARCHAR) || '-' || lpad(CAST((start_year + 1) % 100 AS VARCHAR), 2, '0') || ' ' || season
-           AS term,
-       school_id, system,
+SELECT term, school_id, system,
        count(*) AS checks,
        sum(CASE WHEN passed THEN 0 ELSE 1 END) AS failed,
        count(action_id) AS actions,

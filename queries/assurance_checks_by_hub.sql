@@ -12,32 +12,18 @@
 -- counts: checks, failed, actions, actions_closed, overdue_actions
 -- derived: median_days_to_close = actions_closed
 WITH dated AS (
-    SELECT s.hub_id, c.system, c.passed, c.checked_at, c.action_id, c.action_due_by,
-           CASE WHEN a.closed_at <= $at THEN a.closed_at END AS closed_at,
-           CAST(date_part('month', c.checked_at) AS INT) AS m,
-           date_trunc('year', c.checked_at) AS jan
+    SELECT c.term, s.hub_id, c.system, c.passed, c.checked_at, c.action_id, c.action_due_by,
+           CASE WHEN a.closed_at <= $at THEN a.closed_at END AS closed_at
     FROM checks c
     JOIN schools s ON s.school_id = c.school_id
     LEFT JOIN assurance_actions a ON a.school_id = c.school_id AND a.action_id = c.action_id
     WHERE c.checked_at >= $from
       AND c.checked_at < $to
+      AND c.term_start >= $from
+      AND c.term_end <= $to
       AND ($hub = '' OR s.hub_id = $hub)
-),
-termed AS (
-    SELECT d.*,
-           CASE WHEN m >= 9 THEN jan + INTERVAL '8 months'
-                WHEN m >= 4 THEN jan + INTERVAL '3 months'
-                ELSE jan END AS term_start,
-           CASE WHEN m >= 9 THEN jan + INTERVAL '12 months'
-                WHEN m >= 4 THEN jan + INTERVAL '8 months'
-                ELSE jan + INTERVAL '3 months' END AS term_end,
-           CASE WHEN m >= 9 THEN 'autumn' WHEN m >= 4 THEN 'summer' ELSE 'spring' END AS season,
-           CAST(date_part('year', checked_at) AS BIGINT) - CASE WHEN m < 9 THEN 1 ELSE 0 END AS start_year
-    FROM dated d
 )
-SELECT CAST(start_year AS VARCHAR) || '-' || lpad(CAST((start_year + 1) % 100 AS VARCHAR), 2, '0') || ' ' || season
-           AS term,
-       hub_id, system,
+SELECT term, hub_id, system,
        count(*) AS checks,
        sum(CASE WHEN passed THEN 0 ELSE 1 END) AS failed,
        count(action_id) AS actions,
@@ -46,7 +32,6 @@ SELECT CAST(start_year AS VARCHAR) || '-' || lpad(CAST((start_year + 1) % 100 AS
            AS median_days_to_close,
        sum(CASE WHEN action_id IS NOT NULL AND closed_at IS NULL AND action_due_by < CAST($at AS DATE) THEN 1 ELSE 0 END)
            AS overdue_actions
-FROM termed
-WHERE term_start >= $from AND term_end <= $to
+FROM dated
 GROUP BY 1, 2, 3
 ORDER BY term, hub_id, system

@@ -23,6 +23,8 @@ fn every_event_validates_on_its_subject_in_time_order() {
         let valid = safelake_schemas::validate_value(event.to_value(), Some(&subject))
             .unwrap_or_else(|r| panic!("{} rejected: {r}", event.to_json()));
         assert!(valid.time >= valid.business_time, "time before business time: {}", event.to_json());
+        // The typed events' business time is the field the schema's x-business-time names.
+        assert_eq!(event.data.business_time(), valid.business_time, "{}", event.to_json());
         assert!(valid.time < horizon, "beyond the last year: {}", event.to_json());
         assert!(last.is_none_or(|t| t <= event.time), "out of order: {}", event.to_json());
         last = Some(event.time);
