@@ -6,9 +6,10 @@ COPY . .
 RUN cargo build --release --locked --bin safelake
 
 FROM debian:bookworm-slim
-# curl only for the health checks of docker-compose.yml.
+# curl only for the health checks of docker-compose.yml; chromium (and a font) prints the
+# meeting packs.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && apt-get install -y --no-install-recommends ca-certificates curl chromium fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /var/lib/safelake safelake \
     && mkdir -p /var/lib/safelake/lake /etc/nats /etc/ingest-key \

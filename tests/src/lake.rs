@@ -103,6 +103,12 @@ pub async fn write_events(lake: &Lake, events: Vec<Value>) {
 /// [`write_events`] as a commit of the stream from sequence `first` on: another call with
 /// another `first` adds files beside the ones there.
 pub async fn write_commit(lake: &Lake, first: u64, events: Vec<Value>) {
+    write_commit_at(lake, first, events, std::time::SystemTime::now()).await
+}
+
+/// [`write_commit`] with the events stamped as ingested at `ingested` (a lake written
+/// yesterday, for what is read as the lake stood at the start of today).
+pub async fn write_commit_at(lake: &Lake, first: u64, events: Vec<Value>, ingested: std::time::SystemTime) {
     use deltalake::kernel::Action;
     use deltalake::protocol::{DeltaOperation, SaveMode};
     use safelake_lake::FamilyBuilder;
@@ -117,7 +123,7 @@ pub async fn write_commit(lake: &Lake, first: u64, events: Vec<Value>) {
     }
     let mut by_family: BTreeMap<Family, Vec<(Partition, arrow::record_batch::RecordBatch)>> = BTreeMap::new();
     for ((family, partition), mut builder) in builders {
-        by_family.entry(family).or_default().push((partition, builder.finish(std::time::SystemTime::now().into())));
+        by_family.entry(family).or_default().push((partition, builder.finish(ingested.into())));
     }
     for (family, parts) in by_family {
         let mut table = lake.table(&TableSpec::family(family)).await.expect("opening a test table");
@@ -173,12 +179,17 @@ fn census(n: usize, school: &str, headcount: u32) -> Value {
     event(n, school, "roster.census", "2025-10-02T06:00:00Z", data)
 }
 
-/// A small lake of [`TRUST`] for the tests of who sees what. sch01 (north): in October
-/// 2025, 3 cyberbullying incidents (pupils 1, 1, 1: a repeat pupil) and 7 of "other"
-/// (pupils 2..8); sch02 (south): 12 cyberbullying (pupils 20..31). 200 pupils on roll at
-/// each.
+/// A small lake of [`TRUST`] for the tests of who sees what: [`incidents`], written now.
 pub async fn incidents_lake() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary directory");
+    write_events(&Lake::at(dir.path()).expect("a lake"), incidents()).await;
+    dir
+}
+
+/// sch01 (north): in October 2025, 3 cyberbullying incidents (pupils 1, 1, 1: a repeat
+/// pupil) and 7 of "other" (pupils 2..8); sch02 (south): 12 cyberbullying (pupils
+/// 20..31). 200 pupils on roll at each.
+pub fn incidents() -> Vec<Value> {
     let mut events = vec![census(1, "sch01", 200), census(2, "sch02", 200)];
     let mut n = 100;
     for day in 3..6 {
@@ -193,8 +204,7 @@ pub async fn incidents_lake() -> tempfile::TempDir {
         events.push(incident(n, "sch02", pupil, "2025-10-12T10:00:00Z", "cyberbullying"));
         n += 1;
     }
-    write_events(&Lake::at(dir.path()).expect("a lake"), events).await;
-    dir
+    events
 }
 
 /// Commits `bytes` to `table` as one data file of `partition`, whatever they are: for the

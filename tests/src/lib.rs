@@ -12,6 +12,7 @@ use anyhow::{bail, Result};
 use safelake_bus::local::LocalServer;
 
 pub mod lake;
+pub mod pdf;
 pub mod s3;
 
 pub struct NatsServer {

@@ -35,6 +35,8 @@ pub enum Kind {
     /// An API call that is none of the above (the list of reports, a download of a list).
     Api,
     Retention,
+    /// A meeting pack produced (by the schedule or `safelake pack`) or downloaded.
+    Pack,
 }
 
 impl Kind {
@@ -47,6 +49,7 @@ impl Kind {
             Kind::SignIn => "sign-in",
             Kind::Api => "api",
             Kind::Retention => "retention",
+            Kind::Pack => "pack",
         }
     }
 }

@@ -27,7 +27,7 @@ pub const FILE_VARIABLE: &str = "SAFELAKE_CONFIG";
 const ENV_PREFIX: &str = "SAFELAKE_";
 
 /// The file's sections; a variable `SAFELAKE_<SECTION>_<KEY>` sets `<key>` in it.
-const SECTIONS: &[&str] = &["nats", "http", "pgwire", "ingest", "sql", "access", "retention"];
+const SECTIONS: &[&str] = &["nats", "http", "pgwire", "ingest", "sql", "access", "retention", "schedule"];
 /// The top-level keys; `SAFELAKE_<KEY>` sets one.
 const TOP_LEVEL: &[&str] = &["data", "trust", "lake", "tokens"];
 
@@ -53,6 +53,49 @@ pub struct Config {
     /// How long each table is kept, in plain words (`filter_events = "2 years"`); a
     /// table not named is kept for ever.
     pub retention: BTreeMap<String, String>,
+    /// Meeting packs: where they are kept, what prints them, and when they are produced.
+    pub schedule: Schedule,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Schedule {
+    /// Where packs are written (by the schedule and by `safelake pack`) and listed from
+    /// (default: `<data>/packs`).
+    pub dir: Option<PathBuf>,
+    /// The browser that prints them (default: chromium, chromium-browser, google-chrome or
+    /// google-chrome-stable, the first on PATH).
+    pub browser: Option<PathBuf>,
+    /// The packs the service produces by itself: one `[[schedule.packs]]` per board.
+    pub packs: Vec<ScheduledPacks>,
+}
+
+/// One board's meetings, each given its pack `days_before` it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScheduledPacks {
+    /// `hab` (with `hub`) or `trustees`.
+    pub board: String,
+    pub hub: Option<String>,
+    /// The meetings' dates, `2027-03-15`.
+    pub meetings: Vec<String>,
+    /// How many days before each meeting its pack is produced (and the lake read as at
+    /// the start of that day).
+    pub days_before: u32,
+    /// `this_year` (the academic year to the pack's day) or `last_year`.
+    pub covers: String,
+}
+
+impl Default for ScheduledPacks {
+    fn default() -> ScheduledPacks {
+        ScheduledPacks {
+            board: String::new(),
+            hub: None,
+            meetings: Vec::new(),
+            days_before: 7,
+            covers: "this_year".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,6 +192,7 @@ impl Default for Config {
             sql: Sql { memory_mib: 512, time_limit_secs: 60, row_limit: 100_000 },
             access: Access { suppress_below: 5 },
             retention: BTreeMap::new(),
+            schedule: Schedule::default(),
         }
     }
 }
@@ -256,6 +300,10 @@ impl Config {
 
     pub fn tokens_file(&self) -> PathBuf {
         self.tokens.clone().unwrap_or_else(|| self.data.join("tokens.json"))
+    }
+
+    pub fn packs_dir(&self) -> PathBuf {
+        self.schedule.dir.clone().unwrap_or_else(|| self.data.join("packs"))
     }
 
     /// The store of the nats-server `safelake up` starts.
@@ -426,11 +474,25 @@ mod tests {
     }
 
     #[test]
+    fn a_schedule_lists_each_boards_meetings_with_defaults_for_the_rest() {
+        let config = Config::parse(
+            "data = \"/srv/safelake\"\n[[schedule.packs]]\nboard = \"hab\"\nhub = \"north\"\nmeetings = [\"2027-03-15\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.packs_dir(), PathBuf::from("/srv/safelake/packs"));
+        let packs = &config.schedule.packs[0];
+        assert_eq!((packs.days_before, packs.covers.as_str(), packs.hub.as_deref()), (7, "this_year", Some("north")));
+        let error = Config::parse("[[schedule.packs]]\nboard = \"hab\"\nmeeting = []\n").unwrap_err().to_string();
+        assert!(error.contains("\"meeting\" is not a setting") && error.contains("meetings"), "{error}");
+    }
+
+    #[test]
     fn variables_name_sections_and_keys() {
         assert_eq!(key_of("SAFELAKE_NATS_URL").as_deref(), Some("nats.url"));
         assert_eq!(key_of("SAFELAKE_ACCESS_SUPPRESS_BELOW").as_deref(), Some("access.suppress_below"));
         assert_eq!(key_of("SAFELAKE_RETENTION_FILTER_EVENTS").as_deref(), Some("retention.filter_events"));
         assert_eq!(key_of("SAFELAKE_LAKE").as_deref(), Some("lake"));
+        assert_eq!(key_of("SAFELAKE_SCHEDULE_BROWSER").as_deref(), Some("schedule.browser"));
         assert_eq!(key_of("SAFELAKE_LISTEN"), None);
         assert_eq!(key_of("SAFELAKE_NATS"), None);
         assert_eq!(key_of("SAFELAKE_NATS_SERVER"), None, "the local nats-server's binary is not a setting");

@@ -18,6 +18,7 @@ mod lake;
 mod lake_arg;
 mod nats_args;
 mod nats_keys;
+mod pack;
 mod publish;
 mod retention;
 mod rollups;
@@ -60,6 +61,9 @@ enum Command {
     Serve(serve::Args),
     /// Derive, rebuild or check the rollups that reports read instead of raw events.
     Rollups(rollups::Args),
+    /// Produce a meeting pack (PDF): a HAB's or the trustees' dashboard, as the board's
+    /// members see it, as the lake stood at the start of a day.
+    Pack(pack::Args),
     /// Create, list or revoke the tokens people and tools sign in with.
     Token(token::Args),
     /// Remove what is past its retention period, recording it in the audit trail.
@@ -114,6 +118,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ingest(args) => runtime().block_on(ingest::run(args, config()?)),
         Command::Up(args) => runtime().block_on(up::run(args, config()?)),
         Command::Serve(args) => runtime().block_on(serve::run(args, config()?)),
+        Command::Pack(args) => runtime().block_on(pack::run(args, config()?)),
         Command::Rollups(args) => runtime().block_on(rollups::run(args, config()?)),
         Command::Retention(args) => runtime().block_on(retention::run(args, config()?)),
         Command::Compact(args) => runtime().block_on(compact::run(args, config()?)),

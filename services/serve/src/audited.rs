@@ -1,4 +1,4 @@
-//! Records every report, chart, page, SQL query and sign-in in the audit trail, refusals
+//! Records every report, chart, page, pack, SQL query and sign-in in the audit trail, refusals
 //! included, after the handler has answered and before the answer leaves: if the record
 //! cannot be written, the caller gets a 500 instead of the answer.
 //!
@@ -17,7 +17,7 @@ use chrono::Utc;
 use safelake_access::{Principal, Scope};
 use safelake_audit::{millis_since, Entry, Kind, Unfinished};
 
-use crate::error::Error;
+use crate::error::{Error, Message};
 use crate::state::AppState;
 
 /// What a handler tells the trail.
@@ -41,10 +41,6 @@ impl Audited {
     }
 }
 
-/// An error's message, for the trail.
-#[derive(Debug, Clone)]
-pub struct Message(pub String);
-
 /// What a path is, for the trail; None for what is not recorded (health, metrics,
 /// static files, the sign-in form itself).
 fn classify(method: &Method, path: &str) -> Option<(Kind, String)> {
@@ -54,6 +50,9 @@ fn classify(method: &Method, path: &str) -> Option<(Kind, String)> {
     }
     if let Some(file) = tail("/charts/") {
         return Some((Kind::Chart, file));
+    }
+    if let Some(file) = tail("/packs/") {
+        return Some((Kind::Pack, file));
     }
     if path == "/" || path.starts_with("/dashboards/") || path == "/sql" {
         return Some((Kind::Page, path.to_string()));

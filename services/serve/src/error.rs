@@ -64,6 +64,11 @@ impl Error {
     }
 }
 
+/// What the audit trail records of a failed (or partly failed) request, put in the
+/// response's extensions.
+#[derive(Debug, Clone)]
+pub struct Message(pub String);
+
 impl From<safelake_access::Refused> for Error {
     fn from(refused: safelake_access::Refused) -> Error {
         Error::forbidden(refused.0)
@@ -72,7 +77,7 @@ impl From<safelake_access::Refused> for Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let message = crate::audited::Message(self.trail().to_string());
+        let message = Message(self.trail().to_string());
         let mut response = self.response();
         response.extensions_mut().insert(message);
         response

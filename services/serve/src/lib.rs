@@ -10,17 +10,20 @@ mod audited;
 mod auth;
 mod catalogue;
 mod charts;
+mod compose;
 mod dashboards;
 mod encode;
 mod error;
 mod label;
 mod metrics;
+pub mod packs;
 mod period;
 mod request;
 mod results;
 mod sql;
 mod state;
 mod table;
+mod templates;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,12 +33,7 @@ use anyhow::{Context, Result};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
-use safelake_access::{Throttle, Tokens};
-use safelake_lake::{Lake, LakeUrl};
-use safelake_query::adhoc::AdHoc;
-use safelake_query::cached::FileCache;
-use safelake_query::snapshots::Snapshots;
-use safelake_query::Engine;
+use safelake_lake::LakeUrl;
 use safelake_schemas::Trust;
 use tokio_util::sync::CancellationToken;
 
@@ -60,6 +58,8 @@ pub struct ServeOptions {
     pub pg_tls: Option<(PathBuf, PathBuf)>,
     /// What else `/readyz` asks (the ingest, when it runs in the same process).
     pub probes: Vec<Probe>,
+    /// Where meeting packs are kept, what prints them, and the schedule that produces them.
+    pub packs: packs::schedule::PackOptions,
 }
 
 /// A part of the process that can say what stops it, in words (none: ready).
@@ -76,6 +76,7 @@ impl ServeOptions {
     /// The defaults: tokens in `tokens.json` beside the lake, counts under 5 withheld.
     pub fn new(addr: SocketAddr, lake: LakeUrl, trust: Trust) -> ServeOptions {
         let tokens = default_tokens(&lake);
+        let packs = packs::schedule::PackOptions::beside(&lake);
         ServeOptions {
             addr,
             lake,
@@ -86,6 +87,7 @@ impl ServeOptions {
             pg_addr: None,
             pg_tls: None,
             probes: Vec::new(),
+            packs,
         }
     }
 }
@@ -108,6 +110,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/dashboards/hab/{hub}", get(dashboards::hab))
         .route("/dashboards/trustees", get(dashboards::trustees))
         .route("/dashboards/school/{school}", get(dashboards::school))
+        .route("/packs/{file}", get(packs::download))
         .route("/metrics", get(metrics::page))
         .route("/api/sql", post(sql::run))
         .route("/sql", get(sql::console))
@@ -141,38 +144,23 @@ impl Server {
     /// Opens the lake and starts listening; the server stops (finishing the requests in
     /// flight) when `shutdown` is cancelled.
     pub async fn start(options: ServeOptions, shutdown: CancellationToken) -> Result<Server> {
-        if let Some(dir) = options.lake.as_dir() {
-            if safelake_lake::migrate::needs_migration(dir) {
-                anyhow::bail!(
-                    "the lake at {} is in the layout safelake used before Delta Lake; convert it first with `safelake lake migrate`",
-                    dir.display()
-                );
-            }
-        }
-        let lake = Lake::open(options.lake.clone())?;
-        let snapshots = Snapshots::open(&lake).await.context("opening the lake for queries")?;
-        let cache = FileCache::new(safelake_query::CACHE_BYTES);
-        let engine = Engine::open_with(&snapshots, &options.trust, None, Arc::clone(&cache))
-            .await
-            .context("opening the lake for queries")?;
-        let (audit, writer) = safelake_audit::AuditTrail::start(&lake).await?;
-        let adhoc = Arc::new(AdHoc::open(&snapshots, &options.trust, options.sql_limits, cache).await?);
-        let tokens = Arc::new(Tokens::new(&options.tokens));
-        let throttle = Arc::new(Throttle::new());
+        let (state, writer) = AppState::open(&options).await?;
         let wire = match options.pg_addr {
             Some(addr) => {
                 let shared = safelake_pgwire::Shared {
-                    adhoc: Arc::clone(&adhoc),
-                    tokens: Arc::clone(&tokens),
-                    throttle: Arc::clone(&throttle),
-                    audit: audit.clone(),
+                    adhoc: Arc::clone(&state.adhoc),
+                    tokens: Arc::clone(&state.tokens),
+                    throttle: Arc::clone(&state.throttle),
+                    audit: state.audit.clone(),
                 };
                 let wire = safelake_pgwire::WireOptions { addr, tls: options.pg_tls.clone() };
                 Some(safelake_pgwire::Wire::start(wire, shared, shutdown.clone()).await?)
             }
             None => None,
         };
-        let state = Arc::new(AppState::new(engine, adhoc, &options, tokens, throttle, audit).await?);
+        if !state.packs.schedule.is_empty() {
+            tokio::spawn(packs::clerk::run(Arc::clone(&state), shutdown.clone()));
+        }
         let warming = Arc::clone(&state);
         tokio::spawn(async move {
             if let Err(error) = warming.engine.warm().await {

@@ -8,16 +8,18 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use datafusion::arrow::datatypes::FieldRef;
-use safelake_access::{Sessions, Throttle, Tokens};
+use safelake_access::{Principal, Scope, Sessions, Throttle, Tokens};
 use safelake_audit::AuditTrail;
 use safelake_query::adhoc::AdHoc;
+use safelake_query::cached::FileCache;
 use safelake_query::reports::REPORTS;
+use safelake_query::snapshots::Snapshots;
 use safelake_query::Engine;
 use safelake_schemas::Trust;
 
 use crate::catalogue::Catalogue;
-use crate::dashboards::Templates;
 use crate::metrics::Metrics;
+use crate::templates::Templates;
 use crate::ServeOptions;
 
 pub struct AppState {
@@ -42,6 +44,8 @@ pub struct AppState {
     pub threshold: i64,
     /// What else `/readyz` asks.
     pub probes: Vec<crate::Probe>,
+    /// Where meeting packs are kept and what prints them.
+    pub packs: crate::packs::schedule::PackOptions,
     /// The small tables have been read into memory (or the attempt failed, and said why
     /// in the log). Until then `/readyz` answers 503, so that a load balancer sends no
     /// page to a service that would take seconds over it.
@@ -49,6 +53,32 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Opens the lake as `options` say: the engines of the reports and of the director's
+    /// SQL, the audit trail (and its writer, to finish when the state is dropped), the
+    /// tokens. Nothing listens yet.
+    pub async fn open(options: &ServeOptions) -> Result<(Arc<AppState>, safelake_audit::Writer)> {
+        if let Some(dir) = options.lake.as_dir() {
+            if safelake_lake::migrate::needs_migration(dir) {
+                anyhow::bail!(
+                    "the lake at {} is in the layout safelake used before Delta Lake; convert it first with `safelake lake migrate`",
+                    dir.display()
+                );
+            }
+        }
+        let lake = safelake_lake::Lake::open(options.lake.clone())?;
+        let snapshots = Snapshots::open(&lake).await.context("opening the lake for queries")?;
+        let cache = FileCache::new(safelake_query::CACHE_BYTES);
+        let engine = Engine::open_with(&snapshots, &options.trust, None, Arc::clone(&cache))
+            .await
+            .context("opening the lake for queries")?;
+        let (audit, writer) = AuditTrail::start(&lake).await?;
+        let adhoc = Arc::new(AdHoc::open(&snapshots, &options.trust, options.sql_limits, cache).await?);
+        let tokens = Arc::new(Tokens::new(&options.tokens));
+        let throttle = Arc::new(Throttle::new());
+        let state = AppState::new(engine, adhoc, options, tokens, throttle, audit).await?;
+        Ok((Arc::new(state), writer))
+    }
+
     /// Plans every report and checks the dashboards against their columns, so that a
     /// typo in `dashboards/` stops the service at start, not a page later.
     pub async fn new(
@@ -82,8 +112,17 @@ impl AppState {
             audit,
             threshold: options.threshold,
             probes: options.probes.clone(),
+            packs: options.packs.clone(),
             warmed: AtomicBool::new(false),
         })
+    }
+
+    /// Whether `who` opens dashboard `page` over all of `scope`: its role is one the page
+    /// is for, and its own scope holds `scope` whole. The index lists, and a board's pack
+    /// is sent, by this rule.
+    pub fn opens(&self, who: &Principal, page: &str, scope: &Scope) -> bool {
+        self.catalogue.dashboard(page).roles.contains(&who.role)
+            && who.scope(scope, &self.trust).is_ok_and(|s| s == *scope)
     }
 
     /// What a withheld figure reads as: `<5`.
