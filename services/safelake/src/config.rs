@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use safelake_config::{check, Config};
+use safelake_config::{check, Config, Finding};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,7 +38,8 @@ pub fn run(args: Args, file: Option<&Path>) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => {
-            let findings = check(&config, &source);
+            let mut findings = check(&config, &source);
+            findings.extend(packs(&config));
             for finding in &findings {
                 println!("{finding}");
             }
@@ -52,4 +53,35 @@ pub fn run(args: Args, file: Option<&Path>) -> Result<ExitCode> {
             }
         }
     }
+}
+
+/// `[schedule]`: each board's meetings as the service would take them, and the browser
+/// that prints the packs. Only a schedule needs the browser: without one, `safelake pack`
+/// says so when it is run.
+fn packs(config: &Config) -> Vec<Finding> {
+    if config.schedule.packs.is_empty() {
+        return vec![Finding::Ok("schedule: no packs produced by the service (`safelake pack` makes one)".into())];
+    }
+    // A trust file that cannot be read is already a problem of its own.
+    let Ok(trust) = crate::configured::trust(config) else { return Vec::new() };
+    let mut found = Vec::new();
+    match crate::configured::packs(config, &trust) {
+        Ok(packs) => {
+            let meetings: usize = packs.schedule.iter().map(|s| s.meetings.len()).sum();
+            let plural = if meetings == 1 { "" } else { "s" };
+            found.push(Finding::Ok(format!(
+                "schedule: packs for {meetings} meeting{plural}, into {}",
+                packs.dir.display()
+            )));
+        }
+        Err(e) => found.push(Finding::Problem(format!("{e:#}"))),
+    }
+    match safelake_serve::packs::print::browser(config.schedule.browser.as_deref()) {
+        Ok(browser) if browser.is_file() => {
+            found.push(Finding::Ok(format!("packs are printed by {}", browser.display())))
+        }
+        Ok(browser) => found.push(Finding::Problem(format!("[schedule] browser {} is not a file", browser.display()))),
+        Err(e) => found.push(Finding::Problem(format!("{e:#}"))),
+    }
+    found
 }

@@ -196,7 +196,10 @@ fn config_check_passes_a_good_configuration_and_names_each_mistake_of_a_broken_o
     let good = dir.path().join("good.toml");
     std::fs::write(
         &good,
-        format!("data = {data:?}\n[http]\nlisten = \"127.0.0.1:{port}\"\n[pgwire]\nlisten = \"off\"\n[retention]\nfilter_events = \"2 years\"\n"),
+        format!(
+            "data = {data:?}\n[http]\nlisten = \"127.0.0.1:{port}\"\n[pgwire]\nlisten = \"off\"\n[retention]\nfilter_events = \"2 years\"\n\
+             [[schedule.packs]]\nboard = \"hab\"\nhub = \"north\"\nmeetings = [\"2027-03-15\", \"2027-06-21\"]\n"
+        ),
     )
     .unwrap();
     let out = safelake_with(&["--config", good.to_str().unwrap(), "config", "check"], &[]);
@@ -207,6 +210,14 @@ fn config_check_passes_a_good_configuration_and_names_each_mistake_of_a_broken_o
         text.contains("retention: filter_events 24 months") && text.contains("the configuration is good"),
         "{text}"
     );
+    assert!(text.contains("schedule: packs for 2 meetings") && text.contains("packs are printed by"), "{text}");
+    // A schedule needs a browser to print its packs.
+    let out = safelake_with(
+        &["--config", good.to_str().unwrap(), "config", "check"],
+        &[("SAFELAKE_SCHEDULE_BROWSER", "/nowhere/chromium")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("problem  [schedule] browser /nowhere/chromium is not a file"), "{}", stdout(&out));
 
     // A variable overrides the file, and is checked like it.
     let out = safelake_with(
