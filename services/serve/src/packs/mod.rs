@@ -89,19 +89,22 @@ fn footer(trust: &str, name: &PackName) -> String {
     text.chars().filter(|c| !matches!(c, '"' | '\\' | '\n' | '\r')).collect()
 }
 
-/// Produces `name` into `out` (a file written whole or not at all) and records it in the
-/// audit trail as done by `who` through `via` (`schedule`, `cli`), failures included.
+/// Produces `name` into `out` and records it in the audit trail as done by `who` through
+/// `via` (`schedule`, `cli`), failures included. The pack is written beside `out` first
+/// and moved into place only once the trail holds it: no pack is listed or sent that the
+/// trail does not hold, and none half-written.
 pub async fn produce_into(state: &AppState, name: &PackName, out: &Path, who: &str, via: &'static str) -> Result<()> {
-    let started = Instant::now();
-    let produced = produce(state, name, Utc::now()).await;
+    let (at, started) = (Utc::now(), Instant::now());
+    let partial = out.with_extension("pdf.partial");
+    let produced = produce(state, name, at).await;
     let written = match &produced {
-        Ok(pack) => write_whole(out, &pack.pdf).await,
+        Ok(pack) => write(&partial, &pack.pdf).await,
         Err(_) => Ok(()),
     };
     let failure =
         produced.as_ref().err().map(|e| format!("{e:#}")).or_else(|| written.as_ref().err().map(|e| format!("{e:#}")));
     let entry = Entry {
-        at: Utc::now(),
+        at,
         who: who.to_string(),
         token_id: None,
         role: Some(name.board.reader().role.to_string()),
@@ -116,20 +119,22 @@ pub async fn produce_into(state: &AppState, name: &PackName, out: &Path, who: &s
         message: failure,
         millis: safelake_audit::millis_since(started),
     };
-    state.audit.record(entry).await.with_context(|| format!("recording {name} in the audit trail"))?;
+    let recorded = state.audit.record(entry).await.with_context(|| format!("recording {name} in the audit trail"));
+    if recorded.is_err() || produced.is_err() || written.is_err() {
+        let _ = tokio::fs::remove_file(&partial).await;
+    }
+    recorded?;
     produced?;
-    written
+    written?;
+    tokio::fs::rename(&partial, out).await.with_context(|| format!("moving the pack into {}", out.display()))
 }
 
-/// Writes `bytes` to a temporary file beside `out`, then renames it into place, so that a
-/// half-written pack is never listed or sent.
-async fn write_whole(out: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+/// Writes `bytes` to `path`, making its directory.
+async fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(dir).await.with_context(|| format!("creating {}", dir.display()))?;
     }
-    let partial = out.with_extension("pdf.partial");
-    tokio::fs::write(&partial, bytes).await.with_context(|| format!("writing {}", partial.display()))?;
-    tokio::fs::rename(&partial, out).await.with_context(|| format!("moving the pack into {}", out.display()))
+    tokio::fs::write(path, bytes).await.with_context(|| format!("writing {}", path.display()))
 }
 
 /// The packs in the directory that `who` may open, newest first.
