@@ -34,6 +34,30 @@ async fn a_report_and_a_page_as_at_a_moment_do_not_change_when_the_lake_does() -
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("as the lake stood at"), "the page says which moment it shows");
 
+    // The director's own SQL reads the lake as it stood too, and the trail keeps the moment.
+    let count = "SELECT count(*) AS n FROM incident_events WHERE school_id = 'sch01'";
+    let sql_at = |query: String| {
+        let director = &director;
+        async move {
+            let (status, _, body) = director.sql(count, &query).await?;
+            anyhow::ensure!(status == 200, "{}", String::from_utf8_lossy(&body));
+            Ok::<_, anyhow::Error>(serde_json::from_slice::<serde_json::Value>(&body)?["rows"][0]["n"].clone())
+        }
+    };
+    assert_eq!(sql_at(format!("?as_at={}", urlencode(&at))).await?, 10);
+    assert_eq!(sql_at(String::new()).await?, 15);
+    let (status, _, body) = director.sql(count, "?as_at=2999-01-01T00:00:00Z").await?;
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    let (status, _, body) = director.sql(count, "?as_at=yesterday").await?;
+    assert!(status == 400 && String::from_utf8_lossy(&body).contains("RFC 3339"), "{}", String::from_utf8_lossy(&body));
+    let (status, _, trail) = director
+        .sql("SELECT detail FROM audit_log WHERE kind = 'sql' AND detail LIKE '-- as_at %' AND status = 200", "")
+        .await?;
+    assert_eq!(status, 200);
+    let trail: serde_json::Value = serde_json::from_slice(&trail)?;
+    let as_at: safelake_period::AsAt = at.parse()?;
+    assert_eq!(trail["rows"][0]["detail"], format!("-- as_at {as_at}\n{count}"), "{trail}");
+
     // A moment to come, or one not written as one, is refused with what to write.
     director.refused("/api/reports/school_summary?as_at=2999-01-01T00:00:00Z", 400, "in the future").await?;
     director.refused("/api/reports/school_summary?as_at=2026-03-12", 400, "2026-03-12T18:00:00Z").await?;

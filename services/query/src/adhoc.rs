@@ -16,6 +16,7 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{DataFrame, SessionContext};
+use safelake_period::AsAt;
 use safelake_schemas::Trust;
 
 use crate::cached::FileCache;
@@ -115,12 +116,20 @@ impl AdHoc {
 
     /// Plans `sql`, refusing anything but a query.
     pub async fn plan(&self, sql: &str) -> Result<DataFrame, Failure> {
+        self.plan_at(sql, None).await
+    }
+
+    /// Plans `sql` over the lake as it stood at `as_at` (now, when None): the rows ingested
+    /// by then, as every report can be read.
+    async fn plan_at(&self, sql: &str, as_at: Option<AsAt>) -> Result<DataFrame, Failure> {
         let statements = datafusion::sql::parser::DFParser::parse_sql(sql)
             .map_err(|e| Failure::Invalid(format!("the SQL does not parse: {e}")))?;
         if statements.len() != 1 {
             return Err(Failure::Invalid(format!("send one statement at a time, not {}", statements.len())));
         }
-        self.engine.query().sql_with_options(sql, Self::read_only()).await.map_err(refusal_or_invalid)
+        let ctx =
+            self.engine.query_at(as_at).await.map_err(|e| Failure::Invalid(format!("reading the lake: {e:#}")))?;
+        ctx.sql_with_options(sql, Self::read_only()).await.map_err(refusal_or_invalid)
     }
 
     /// Runs a plan made elsewhere (the PostgreSQL wire plans its own statements, with
@@ -134,7 +143,12 @@ impl AdHoc {
 
     /// Runs `sql` within the limits.
     pub async fn run(&self, sql: &str) -> Result<Answer, Failure> {
-        let frame = self.plan(sql).await?;
+        self.run_at(sql, None).await
+    }
+
+    /// Runs `sql` within the limits over the lake as it stood at `as_at`.
+    pub async fn run_at(&self, sql: &str, as_at: Option<AsAt>) -> Result<Answer, Failure> {
+        let frame = self.plan_at(sql, as_at).await?;
         self.execute(frame).await
     }
 

@@ -1,19 +1,22 @@
 //! `POST /api/sql`: the director's own read-only SQL over the lake, the audit trail
 //! included, answered in JSON, CSV, Arrow IPC or Parquet. The body is the SQL itself
 //! (whatever its content type says, as curl labels it a form), `{"sql": "..."}`, or a
-//! form field `sql`; `?format=` picks the output.
+//! form field `sql`; `?format=` picks the output, and `?as_at=` reads the lake as it stood
+//! at a moment, as the reports do.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use safelake_access::{Principal, Scope};
+use safelake_period::AsAt;
 use safelake_query::adhoc::Failure;
 use safelake_query::suppress::Masked;
+use serde::Deserialize;
 
 use crate::audited::Audited;
 use crate::encode::{self, Format};
@@ -61,10 +64,34 @@ fn is_form(text: &str) -> bool {
     })
 }
 
+/// What `/api/sql` takes in its query string.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Asked {
+    /// json (the default), csv, arrow or parquet.
+    format: Option<String>,
+    /// The lake as it stood at this moment, as the reports take it.
+    as_at: Option<AsAt>,
+}
+
+impl Asked {
+    fn parse(query: Option<&str>) -> Result<Asked> {
+        let asked: Asked = serde_urlencoded::from_str(query.unwrap_or("")).map_err(|e| {
+            Error::bad_request(format!("/api/sql takes format (json, csv, arrow, parquet) and as_at: {e}"))
+        })?;
+        if let Some(at) = asked.as_at.filter(|at| at.instant() > chrono::Utc::now()) {
+            return Err(Error::bad_request(format!(
+                "as_at ({at}) is in the future: the lake can be read as it stood, not as it will; leave out as_at for now"
+            )));
+        }
+        Ok(asked)
+    }
+}
+
 pub async fn run(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    Query(query): Query<HashMap<String, String>>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -72,23 +99,27 @@ pub async fn run(
         Ok(sql) => sql,
         Err(error) => return error.into_response(),
     };
-    let audited = |rows: usize| Audited { detail: Some(sql.clone()), ..Audited::new(&Scope::default(), rows) };
-    let answered = answer(&state, &who, &query, &sql).await;
+    let asked = match Asked::parse(query.as_deref()) {
+        Ok(asked) => asked,
+        Err(error) => return error.into_response(),
+    };
+    // The trail keeps the moment with the SQL, as a comment that leaves it runnable.
+    let detail = match asked.as_at {
+        Some(at) => format!("-- as_at {at}\n{sql}"),
+        None => sql.clone(),
+    };
+    let audited = |rows: usize| Audited { detail: Some(detail.clone()), ..Audited::new(&Scope::default(), rows) };
+    let answered = answer(&state, &who, &asked, &sql).await;
     match answered {
         Ok((response, rows)) => audited(rows).on(response),
         Err(error) => Audited { rows: None, ..audited(0) }.on(error.into_response()),
     }
 }
 
-async fn answer(
-    state: &AppState,
-    who: &Principal,
-    query: &HashMap<String, String>,
-    sql: &str,
-) -> Result<(Response, usize)> {
+async fn answer(state: &AppState, who: &Principal, asked: &Asked, sql: &str) -> Result<(Response, usize)> {
     who.may_run_sql()?;
-    let format = query.get("format").map(String::as_str).unwrap_or("json");
-    let answer = state.adhoc.run(sql).await.map_err(|failure| match failure {
+    let format = asked.format.as_deref().unwrap_or("json");
+    let answer = state.adhoc.run_at(sql, asked.as_at).await.map_err(|failure| match failure {
         Failure::Refused(m) => Error::forbidden(m),
         Failure::Invalid(m) => Error::bad_request(m),
         Failure::Limit(_, m) => Error::new(StatusCode::UNPROCESSABLE_ENTITY, m),
