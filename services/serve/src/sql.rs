@@ -67,16 +67,16 @@ fn is_form(text: &str) -> bool {
 /// What `/api/sql` takes in its query string.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Asked {
+struct SqlParams {
     /// json (the default), csv, arrow or parquet.
     format: Option<String>,
     /// The lake as it stood at this moment, as the reports take it.
     as_at: Option<AsAt>,
 }
 
-impl Asked {
-    fn parse(query: Option<&str>) -> Result<Asked> {
-        let asked: Asked = serde_urlencoded::from_str(query.unwrap_or("")).map_err(|e| {
+impl SqlParams {
+    fn parse(query: Option<&str>) -> Result<SqlParams> {
+        let asked: SqlParams = serde_urlencoded::from_str(query.unwrap_or("")).map_err(|e| {
             Error::bad_request(format!("/api/sql takes format (json, csv, arrow, parquet) and as_at: {e}"))
         })?;
         if let Some(at) = asked.as_at.filter(|at| at.instant() > chrono::Utc::now()) {
@@ -99,7 +99,7 @@ pub async fn run(
         Ok(sql) => sql,
         Err(error) => return error.into_response(),
     };
-    let asked = match Asked::parse(query.as_deref()) {
+    let asked = match SqlParams::parse(query.as_deref()) {
         Ok(asked) => asked,
         Err(error) => return error.into_response(),
     };
@@ -116,7 +116,7 @@ pub async fn run(
     }
 }
 
-async fn answer(state: &AppState, who: &Principal, asked: &Asked, sql: &str) -> Result<(Response, usize)> {
+async fn answer(state: &AppState, who: &Principal, asked: &SqlParams, sql: &str) -> Result<(Response, usize)> {
     who.may_run_sql()?;
     let format = asked.format.as_deref().unwrap_or("json");
     let answer = state.adhoc.run_at(sql, asked.as_at).await.map_err(|failure| match failure {

@@ -3,11 +3,10 @@
 //! directory is produced, oldest first; one that fails (a report, the browser) is tried
 //! again an hour later, and every attempt is in the audit trail.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use super::schedule::Scheduled;
@@ -32,21 +31,17 @@ pub async fn run(state: Arc<AppState>, shutdown: CancellationToken) {
 /// Every pack due by today and not yet in the directory, oldest first; whether any failed.
 async fn produce_due(state: &AppState) -> bool {
     let today = Utc::now().date_naive();
-    let due: BTreeSet<(NaiveDate, String)> = state
-        .packs
-        .schedule
-        .iter()
-        .flat_map(Scheduled::packs)
-        .filter(|p| p.day <= today)
-        .map(|p| (p.day, p.to_string()))
-        .collect();
+    let mut due: Vec<PackName> =
+        state.packs.schedule.iter().flat_map(Scheduled::packs).filter(|p| p.day <= today).collect();
+    // Two boards' entries may ask for one pack: it is produced once.
+    due.sort_by_key(|p| (p.day, p.to_string()));
+    due.dedup();
     let mut failed = false;
-    for (_, file) in due {
-        let out = state.packs.dir.join(&file);
+    for name in due {
+        let out = state.packs.dir.join(name.to_string());
         if tokio::fs::try_exists(&out).await.unwrap_or(false) {
             continue;
         }
-        let name: PackName = file.parse().expect("a pack's own name parses");
         match produce_into(state, &name, &out, "safelake schedule", "schedule").await {
             Ok(()) => tracing::info!(pack = %name, "produced a scheduled pack"),
             Err(error) => {

@@ -178,7 +178,7 @@ pub async fn download(
     let name: PackName = file.parse().map_err(|e: String| Error::not_found(e).page())?;
     if !may_open(&state, &who, &name) {
         return Err(Error::forbidden(format!(
-            "this pack is for {}; the {} role in its scope does not open it",
+            "this pack is for {}, which the {} role in its scope does not open; the packs you may open are listed on /",
             name.board.readers(&state.trust),
             who.role
         ))
